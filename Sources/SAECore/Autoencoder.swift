@@ -16,17 +16,22 @@ package struct AutoencoderConfig: Codable, Sendable, Equatable {
     package var hiddenSize: Int
     package var activation: Activation
     package var decoderActivation: Activation
+    /// When set, encoding keeps only the `topK` largest pre-activations of each row
+    /// (a k-sparse code) and zeroes the rest before the activation.
+    package var topK: Int?
 
     package init(
         inputSize: Int,
         hiddenSize: Int,
         activation: Activation = .relu,
-        decoderActivation: Activation = .relu
+        decoderActivation: Activation = .relu,
+        topK: Int? = nil
     ) {
         self.inputSize = inputSize
         self.hiddenSize = hiddenSize
         self.activation = activation
         self.decoderActivation = decoderActivation
+        self.topK = topK
     }
 }
 
