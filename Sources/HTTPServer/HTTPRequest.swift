@@ -1,0 +1,47 @@
+/// One complete request as a handler sees it: head, decoded target and the whole body.
+package struct HTTPRequest: Sendable {
+    /// The method, for example `GET`. A HEAD request served by a GET route keeps `HEAD`.
+    package var method: String
+    /// The request-target exactly as received, for example `/v1/jobs?limit=5`.
+    package var target: String
+    /// The percent-decoded path without the query, for example `/v1/jobs`.
+    package var path: String
+    /// The percent-decoded query parameters, `+` read as a space; the last of repeated names wins.
+    package var query: [String: String]
+    /// The header fields in the order received.
+    package var headers: HTTPHeaders
+    /// The body, de-chunked when it arrived chunked; empty when there was none.
+    package var body: [UInt8]
+    /// Values the router captured for `:name` segments, e.g. `["id": "abc"]`, decoded.
+    package var pathParameters: [String: String]
+    /// The protocol version, `HTTP/1.1` or `HTTP/1.0`.
+    package var version: String
+    /// The peer as `address:port` (`[address]:port` for IPv6); empty when unknown.
+    package var remoteAddress: String
+
+    /// Creates a request, deriving `path` and `query` from `target`.
+    ///
+    /// Meant for handler tests. When `target` cannot be decoded, `path` is its part before `?`
+    /// unchanged and `query` is empty.
+    package init(
+        method: String,
+        target: String,
+        headers: HTTPHeaders = HTTPHeaders(),
+        body: [UInt8] = [],
+        pathParameters: [String: String] = [:],
+        version: String = "HTTP/1.1",
+        remoteAddress: String = ""
+    ) {
+        let decoded = try? RequestTarget(parsing: target)
+        let rawPath = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+        self.method = method
+        self.target = target
+        self.path = decoded?.path ?? rawPath
+        self.query = decoded?.query ?? [:]
+        self.headers = headers
+        self.body = body
+        self.pathParameters = pathParameters
+        self.version = version
+        self.remoteAddress = remoteAddress
+    }
+}

@@ -1,0 +1,193 @@
+/// Turns the bytes of one connection into request heads and bodies, incrementally.
+///
+/// Feed whatever arrives with `append(_:)` and call `next()` until it returns nil. Input may be
+/// split anywhere, down to one byte per read, and bytes after the end of a request stay
+/// buffered for the next one, so pipelined requests come out in order. After a `.head` event
+/// the caller decides whether the body should be read at all (for `Expect: 100-continue`) and
+/// calls `startBody()` to go on; the `.body` event then carries the whole body. Buffering is
+/// bounded by the limits: nothing is ever sized from `Content-Length`.
+///
+/// After `next()` throws, the decoder is spent: the connection must be closed.
+package struct RequestDecoder {
+    /// What `next()` found.
+    package enum Event: Equatable {
+        /// A complete, valid header section and how its body is delimited.
+        case head(RequestHead, BodyFraming)
+        /// The complete body of the request whose head came last (empty when there is none).
+        case body([UInt8])
+    }
+
+    private enum State {
+        case head
+        case awaitingBodyStart(BodyFraming)
+        case fixedLength(remaining: Int)
+        case chunked(ChunkedBodyDecoder)
+        case failed
+    }
+
+    /// Extra bytes allowed for method, spaces and version when a request line is still
+    /// incomplete, before an overlong line is taken for an overlong target.
+    private static let requestLineOverhead = 64
+
+    private let limits: RequestLimits
+    private var state = State.head
+    private var buffer: [UInt8] = []
+    /// Index of the first byte in `buffer` not yet consumed.
+    private var start = 0
+    private var body: [UInt8] = []
+    /// Offsets, relative to `start`, of the head scan: bytes examined, request-line end.
+    private var scanned = 0
+    private var requestLineEnd: Int?
+    private var lineStart = 0
+
+    /// Creates a decoder enforcing `limits`.
+    package init(limits: RequestLimits) {
+        self.limits = limits
+    }
+
+    /// The number of received bytes not yet consumed by an event.
+    package var bufferedByteCount: Int { self.buffer.count - self.start }
+
+    /// Whether the decoder is between requests with nothing buffered.
+    package var isIdle: Bool {
+        if case .head = self.state { return self.bufferedByteCount == 0 }
+        return false
+    }
+
+    /// Adds received bytes.
+    package mutating func append(_ bytes: some Collection<UInt8>) {
+        self.buffer.append(contentsOf: bytes)
+    }
+
+    /// Allows the body of the request whose head was just returned to be read.
+    package mutating func startBody() {
+        guard case .awaitingBodyStart(let framing) = self.state else {
+            preconditionFailure("startBody() called in state \(self.state)")
+        }
+        switch framing {
+        case .length(let length): self.state = .fixedLength(remaining: length)
+        case .chunked:
+            self.state = .chunked(ChunkedBodyDecoder(
+                maxBodyBytes: self.limits.maxBodyBytes, maxHeaderBytes: self.limits.maxHeaderBytes))
+        }
+    }
+
+    /// The next complete head or body, or nil when more bytes are needed (or the decoder waits
+    /// for `startBody()`, or has failed).
+    ///
+    /// - Throws: `HTTPParseError` for anything the head parser, the framing rules or the
+    ///   chunked decoder reject, and 414 or 431 as soon as the buffered head passes a limit.
+    package mutating func next() throws(HTTPParseError) -> Event? {
+        do {
+            defer { self.compact() }
+            switch self.state {
+            case .head: return try self.nextHead()
+            case .awaitingBodyStart, .failed: return nil
+            case .fixedLength(let remaining): return self.nextFixedLengthBody(remaining: remaining)
+            case .chunked(var decoder):
+                let isDone = try decoder.decode(self.buffer, start: &self.start, into: &self.body)
+                self.state = .chunked(decoder)
+                return isDone ? self.finishBody() : nil
+            }
+        } catch {
+            self.state = .failed
+            throw error
+        }
+    }
+
+    // MARK: - Steps
+
+    private mutating func nextHead() throws(HTTPParseError) -> Event? {
+        self.skipEmptyLinesBeforeRequest()
+        guard let headLength = try self.scanHead() else { return nil }
+
+        let bytes = self.buffer[self.start..<(self.start + headLength)]
+        self.start += headLength
+        self.scanned = 0
+        self.requestLineEnd = nil
+        self.lineStart = 0
+
+        let head = try RequestHead(parsing: bytes, limits: self.limits)
+        let framing = try head.framing(limits: self.limits)
+        self.state = .awaitingBodyStart(framing)
+        return .head(head, framing)
+    }
+
+    private mutating func nextFixedLengthBody(remaining: Int) -> Event? {
+        let count = min(self.bufferedByteCount, remaining)
+        self.body.append(contentsOf: self.buffer[self.start..<(self.start + count)])
+        self.start += count
+        guard count == remaining else {
+            self.state = .fixedLength(remaining: remaining - count)
+            return nil
+        }
+        return self.finishBody()
+    }
+
+    private mutating func finishBody() -> Event {
+        let body = self.body
+        self.body = []
+        self.state = .head
+        return .body(body)
+    }
+
+    /// Drops the empty lines a client may send between requests (RFC 9112 §2.2).
+    private mutating func skipEmptyLinesBeforeRequest() {
+        guard self.scanned == 0 else { return }
+        while self.start < self.buffer.count {
+            if self.buffer[self.start] == Byte.lf {
+                self.start += 1
+            } else if self.buffer[self.start] == Byte.cr, self.start + 1 < self.buffer.count,
+                self.buffer[self.start + 1] == Byte.lf
+            {
+                self.start += 2
+            } else {
+                return
+            }
+        }
+    }
+
+    /// Searches the new bytes for the empty line that ends the head, checking the limits.
+    ///
+    /// - Returns: the length of the head including the empty line, or nil when incomplete.
+    private mutating func scanHead() throws(HTTPParseError) -> Int? {
+        var index = self.start + self.scanned
+        while let lf = self.buffer[index...].firstIndex(of: Byte.lf) {
+            let offset = lf - self.start
+            if let requestLineEnd = self.requestLineEnd {
+                let lineLength = offset - self.lineStart
+                if lineLength == 0 || (lineLength == 1 && self.buffer[lf - 1] == Byte.cr) {
+                    guard offset - requestLineEnd <= self.limits.maxHeaderBytes else {
+                        throw .headersTooLarge(limit: self.limits.maxHeaderBytes)
+                    }
+                    return offset + 1
+                }
+            } else {
+                self.requestLineEnd = offset
+            }
+            self.lineStart = offset + 1
+            index = lf + 1
+        }
+        self.scanned = self.buffer.count - self.start
+
+        if let requestLineEnd = self.requestLineEnd {
+            if self.scanned - requestLineEnd > self.limits.maxHeaderBytes {
+                throw .headersTooLarge(limit: self.limits.maxHeaderBytes)
+            }
+        } else if self.scanned > self.limits.maxTargetLength + Self.requestLineOverhead {
+            throw .targetTooLong(limit: self.limits.maxTargetLength)
+        }
+        return nil
+    }
+
+    /// Releases consumed bytes once they dominate the buffer, so memory stays bounded.
+    private mutating func compact() {
+        if self.start == self.buffer.count {
+            self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= 16_384)
+            self.start = 0
+        } else if self.start >= 16_384 && self.start * 2 >= self.buffer.count {
+            self.buffer.removeFirst(self.start)
+            self.start = 0
+        }
+    }
+}

@@ -1,0 +1,112 @@
+/// A request-target (RFC 9112 §3.2) split into a percent-decoded path and query.
+///
+/// Accepts origin-form (`/a/b?x=1`), absolute-form (`http://host/a/b?x=1`, whose authority is
+/// dropped) and asterisk-form (`*`). The path is split on `/` before decoding, so an encoded
+/// slash (`%2F`) stays inside its segment.
+package struct RequestTarget: Sendable, Equatable {
+    /// The decoded path, starting with `/` (or `*` for asterisk-form).
+    package var path: String
+    /// The decoded path segments: `/v1/jobs/a%20b` gives `["v1", "jobs", "a b"]`, `/` gives
+    /// `[""]` and `/a/` gives `["a", ""]`.
+    package var segments: [String]
+    /// The decoded query parameters, `+` read as a space; when a name repeats, the last wins.
+    /// A name without `=` maps to the empty string.
+    package var query: [String: String]
+
+    /// Splits and decodes `target`.
+    ///
+    /// - Throws: `HTTPParseError` 400 when the target is in none of the accepted forms, has a
+    ///   fragment, or contains a bad percent-escape or bytes that are not UTF-8 once decoded.
+    package init(parsing target: String) throws(HTTPParseError) {
+        if target == "*" {
+            self.init(path: "*", segments: ["*"], query: [:])
+            return
+        }
+        guard !target.contains("#") else {
+            throw .badRequest("request target must not contain a fragment")
+        }
+        let originForm = try Self.originForm(of: target)
+        let parts = originForm.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        let rawPath = parts[0].dropFirst()
+
+        var segments: [String] = []
+        for rawSegment in rawPath.split(separator: "/", omittingEmptySubsequences: false) {
+            guard let segment = percentDecoded(rawSegment, plusAsSpace: false) else {
+                throw .badRequest("invalid percent-encoding in request path")
+            }
+            segments.append(segment)
+        }
+
+        var query: [String: String] = [:]
+        if parts.count == 2 {
+            for pair in parts[1].split(separator: "&") {
+                let nameAndValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                guard let name = percentDecoded(nameAndValue[0], plusAsSpace: true),
+                    let value = percentDecoded(nameAndValue.dropFirst().first ?? "", plusAsSpace: true)
+                else {
+                    throw .badRequest("invalid percent-encoding in query string")
+                }
+                query[name] = value
+            }
+        }
+        self.init(path: "/" + segments.joined(separator: "/"), segments: segments, query: query)
+    }
+
+    private init(path: String, segments: [String], query: [String: String]) {
+        self.path = path
+        self.segments = segments
+        self.query = query
+    }
+
+    /// The target in origin-form: unchanged when it starts with `/`, without scheme and
+    /// authority when absolute.
+    private static func originForm(of target: String) throws(HTTPParseError) -> Substring {
+        if target.hasPrefix("/") { return target[...] }
+        let lowered = target.lowercased()
+        for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
+            let afterScheme = target.dropFirst(scheme.count)
+            guard let start = afterScheme.firstIndex(where: { $0 == "/" || $0 == "?" }) else {
+                return "/"
+            }
+            let rest = afterScheme[start...]
+            return rest.hasPrefix("?") ? Substring("/" + rest) : rest
+        }
+        throw .badRequest("request target must start with '/'")
+    }
+}
+
+/// `text` with `%XX` escapes (and, when `plusAsSpace`, `+`) decoded, or nil when an escape is
+/// malformed or the decoded bytes are not valid UTF-8.
+package func percentDecoded(_ text: Substring, plusAsSpace: Bool) -> String? {
+    let utf8 = Array(text.utf8)
+    guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) })
+    else { return String(text) }
+
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(utf8.count)
+    var index = 0
+    while index < utf8.count {
+        let byte = utf8[index]
+        if byte == UInt8(ascii: "%") {
+            guard index + 2 < utf8.count, let high = hexValue(utf8[index + 1]),
+                let low = hexValue(utf8[index + 2])
+            else { return nil }
+            bytes.append(high << 4 | low)
+            index += 3
+        } else {
+            bytes.append(plusAsSpace && byte == UInt8(ascii: "+") ? UInt8(ascii: " ") : byte)
+            index += 1
+        }
+    }
+    return String(validating: bytes, as: UTF8.self)
+}
+
+/// The value of one hexadecimal digit, or nil for any other byte.
+func hexValue(_ byte: UInt8) -> UInt8? {
+    switch byte {
+    case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+    case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+    case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+    default: return nil
+    }
+}

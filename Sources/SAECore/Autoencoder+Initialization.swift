@@ -1,0 +1,33 @@
+extension Autoencoder {
+    /// Returns a freshly initialised autoencoder, drawn the way PyTorch's `nn.Linear` draws.
+    ///
+    /// Every weight and bias of a layer is uniform in `(−1/√fanIn, 1/√fanIn)`, where `fanIn` is
+    /// `inputSize` for the encoder and `hiddenSize` for the decoder. (That is what `nn.Linear`'s
+    /// Kaiming-uniform with `a = √5` works out to.) Values are drawn from a ``SeededGenerator``
+    /// in the order `W_enc`, `b_enc`, `W_dec`, `b_dec`, each row-major, so a seed always gives the
+    /// same model. Both sizes must be positive.
+    package static func initialized(config: AutoencoderConfig, seed: UInt64) -> Autoencoder {
+        precondition(
+            config.inputSize > 0 && config.hiddenSize > 0,
+            "layer sizes must be positive: \(config.inputSize) → \(config.hiddenSize)")
+        var generator = SeededGenerator(seed: seed)
+        let parameterCount = config.inputSize * config.hiddenSize
+        let encoderBound = 1 / Float(config.inputSize).squareRoot()
+        let decoderBound = 1 / Float(config.hiddenSize).squareRoot()
+
+        let wEnc = uniform(parameterCount, bound: encoderBound, using: &generator)
+        let bEnc = uniform(config.hiddenSize, bound: encoderBound, using: &generator)
+        let wDec = uniform(parameterCount, bound: decoderBound, using: &generator)
+        let bDec = uniform(config.inputSize, bound: decoderBound, using: &generator)
+        return Autoencoder(config: config, wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: bDec)
+    }
+
+    /// `count` draws from U(−bound, bound), computed as torch's `uniform_` does: `lo + (hi − lo)·u`.
+    private static func uniform(
+        _ count: Int,
+        bound: Float,
+        using generator: inout SeededGenerator
+    ) -> [Float] {
+        (0..<count).map { _ in -bound + 2 * bound * generator.nextUnitFloat() }
+    }
+}

@@ -1,0 +1,75 @@
+import Foundation
+
+// Reconstruction losses and their gradients over raw pointers (training's inner loop).
+//
+// Legend: N = rows × inputSize elements; `target` is the batch x, `output` the decoder's result.
+
+extension ReconstructionLoss {
+    /// Returns the loss of a decoded batch and writes its gradient w.r.t. the decoder logits.
+    ///
+    /// - Parameters:
+    ///   - logits: `N` decoder pre-activations `z = h · W_dec + b_dec`. For MSE they are turned
+    ///     into the reconstruction `decoderActivation(z)` in place; for BCE they are left as is.
+    ///   - target: the `N` inputs being reconstructed.
+    ///   - gradient: receives `N` values of `∂loss/∂z`.
+    /// - Returns: MSE, `Σ(x' − x)² / N`; or BCE, the mean over elements of
+    ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]`
+    ///   written so it cannot overflow. BCE ignores `decoderActivation` and treats it as sigmoid.
+    func lossAndGradient(
+        logits: UnsafeMutablePointer<Float>,
+        target: UnsafePointer<Float>,
+        count: Int,
+        decoderActivation: Activation,
+        gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        if count == 0 { return 0 }
+        switch self {
+        case .mse:
+            decoderActivation.apply(logits, count: count)
+            let loss = Self.squaredError(
+                output: logits, target: target, count: count, gradient: gradient)
+            decoderActivation.backpropagate(gradient, output: logits, count: count)
+            return loss
+        case .bce:
+            return Self.crossEntropy(logits: logits, target: target, count: count, gradient: gradient)
+        }
+    }
+
+    /// Mean squared error, with `gradient = 2(x' − x) / N`.
+    private static func squaredError(
+        output: UnsafePointer<Float>,
+        target: UnsafePointer<Float>,
+        count: Int,
+        gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let scale = 2 / Float(count)
+        var sum = 0.0
+        for i in 0..<count {
+            let difference = output[i] - target[i]
+            gradient[i] = scale * difference
+            sum += Double(difference * difference)
+        }
+        return sum / Double(count)
+    }
+
+    /// Binary cross-entropy on logits, with `gradient = (σ(z) − x) / N`.
+    private static func crossEntropy(
+        logits: UnsafePointer<Float>,
+        target: UnsafePointer<Float>,
+        count: Int,
+        gradient: UnsafeMutablePointer<Float>
+    ) -> Double {
+        let scale = 1 / Float(count)
+        var sum = 0.0
+        for i in 0..<count {
+            let z = logits[i]
+            let t = target[i]
+            // e = exp(−|z|) ∈ (0, 1] serves both the softplus and a sigmoid that never overflows.
+            let e = expf(-abs(z))
+            let sigmoid = z >= 0 ? 1 / (1 + e) : e / (1 + e)
+            gradient[i] = (sigmoid - t) * scale
+            sum += Double(max(z, 0) - z * t + log1pf(e))
+        }
+        return sum / Double(count)
+    }
+}

@@ -1,0 +1,333 @@
+import Foundation
+import SAECore
+
+/// Accepts jobs, keeps them in a FIFO queue, trains them on worker threads and records
+/// every change durably before anyone can see it.
+///
+/// Threads: request handlers call in from the server's threads; `maxConcurrentJobs` worker
+/// threads train. A job's events can be awaited (`events(forJob:after:waitSeconds:)`), which
+/// is how the event stream follows a running job.
+package final class JobManager: @unchecked Sendable {
+    // @unchecked: every mutable property below is guarded by `condition`, whose broadcast also
+    // wakes event-stream readers. Nothing is touched without holding it.
+    private let condition = NSCondition()
+    /// Guarded by `condition`.
+    private var jobs: [String: Job] = [:]
+    /// Ids of queued jobs, oldest first. Guarded by `condition`.
+    private var queue: [String] = []
+    /// Running jobs whose cancellation was asked for. Guarded by `condition`.
+    private var cancelRequested: Set<String> = []
+    /// Set once by `stop`; workers finish their batch and leave. Guarded by `condition`.
+    private var isStopping = false
+    /// Worker threads still running. Guarded by `condition`.
+    private var activeWorkers = 0
+
+    private let store: JobStore
+    private let models: ModelStore
+    private let datasets: DatasetCatalog
+    private let maxConcurrentJobs: Int
+    private let maxQueuedJobs: Int
+    private let logger: Logger
+
+    /// Loads the stored jobs. A job that was running when the daemon last stopped goes back
+    /// to the queue, ahead of jobs submitted later, and will train again from its seed.
+    package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog,
+                 maxConcurrentJobs: Int, maxQueuedJobs: Int, logger: Logger) {
+        self.store = store
+        self.models = models
+        self.datasets = datasets
+        self.maxConcurrentJobs = maxConcurrentJobs
+        self.maxQueuedJobs = maxQueuedJobs
+        self.logger = logger
+
+        let (stored, skipped) = store.loadAll()
+        for (file, reason) in skipped {
+            logger.warning("job file skipped", ["file": file, "error": reason])
+        }
+        for var job in stored {
+            if job.state == .running || job.state == .cancelling {
+                job.transition(to: .queued, at: Date())
+                persist(job)
+                logger.info("job requeued after interruption", ["job.id": job.id])
+            }
+            jobs[job.id] = job
+            if job.state == .queued { queue.append(job.id) }
+        }
+    }
+
+    /// Starts the worker threads.
+    package func start() {
+        condition.withLock { activeWorkers = maxConcurrentJobs }
+        for index in 0..<maxConcurrentJobs {
+            let thread = Thread { [self] in
+                while let id = nextQueuedJob() { run(id) }
+                condition.withLock {
+                    activeWorkers -= 1
+                    condition.broadcast()
+                }
+            }
+            thread.name = "saed.trainer.\(index)"
+            thread.stackSize = 4 << 20
+            thread.start()
+        }
+    }
+
+    /// Stops taking jobs; running ones stop at their next batch and go back to the queue,
+    /// so they train again after a restart. Waits up to `graceSeconds` for the workers.
+    package func stop(graceSeconds: Double) {
+        let deadline = Date().addingTimeInterval(graceSeconds)
+        condition.withLock {
+            isStopping = true
+            condition.broadcast()
+            while activeWorkers > 0 && condition.wait(until: deadline) {}
+        }
+    }
+
+    // MARK: - Requests
+
+    /// Stores a new queued job. Throws `queueFull` beyond the queue depth.
+    package func submit(_ spec: JobSpec) throws -> Job {
+        // Refuse datasets that do not exist now rather than failing the job later.
+        _ = try datasets.resolve(spec.training.reference, field: "dataset")
+        if let validation = spec.validation {
+            _ = try datasets.resolve(validation.reference, field: "validation")
+        }
+        return try condition.withLock {
+            guard !isStopping else { throw ServiceError.unavailable("the daemon is shutting down") }
+            guard queue.count < maxQueuedJobs else { throw ServiceError.queueFull(depth: queue.count) }
+            let job = Job(id: Self.newID(prefix: "job"), spec: spec, createdAt: Date())
+            do {
+                try store.save(job)
+            } catch {
+                logger.error("job store write failed", ["error": "\(error)"])
+                throw ServiceError.unavailable("the job could not be stored; nothing was queued")
+            }
+            jobs[job.id] = job
+            queue.append(job.id)
+            condition.broadcast()
+            logger.info("job accepted", ["job.id": job.id, "job.epochs": "\(job.epochs)"])
+            return job
+        }
+    }
+
+    package func job(id: String) throws -> Job {
+        guard let job = condition.withLock({ jobs[id] }) else { throw ServiceError.jobNotFound(id) }
+        return job
+    }
+
+    /// Jobs newest first, optionally only those in `state`.
+    package func list(state: JobState? = nil) -> [Job] {
+        condition.withLock { Array(jobs.values) }
+            .filter { state == nil || $0.state == state }
+            .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+    }
+
+    /// Cancels a queued job at once, or asks a running one to stop at its next batch.
+    /// Throws `invalidState` (409) for a finished job.
+    package func cancel(id: String) throws -> Job {
+        try condition.withLock {
+            guard var job = jobs[id] else { throw ServiceError.jobNotFound(id) }
+            switch job.state {
+            case .queued:
+                queue.removeAll { $0 == id }
+                job.transition(to: .cancelled, at: Date())
+            case .running:
+                cancelRequested.insert(id)
+                job.transition(to: .cancelling, at: Date())
+            case .cancelling:
+                return job
+            case .succeeded, .failed, .cancelled:
+                throw ServiceError.invalidState("job \(id) is already \(job.state.rawValue)")
+            }
+            commit(job)
+            logger.info("job cancel requested", ["job.id": id])
+            return job
+        }
+    }
+
+    /// The job's events after `after`, waiting up to `waitSeconds` for one to arrive.
+    /// Returns an empty list on timeout (time for a heartbeat). `isFinished` is true once the
+    /// job has ended, so a reader that has seen everything can stop.
+    package func events(forJob id: String, after: Int, waitSeconds: Double)
+        throws -> (events: [JobEvent], isFinished: Bool)
+    {
+        let deadline = Date().addingTimeInterval(waitSeconds)
+        return try condition.withLock {
+            while true {
+                guard let job = jobs[id] else { throw ServiceError.jobNotFound(id) }
+                let fresh = job.events.filter { $0.id > after }
+                if !fresh.isEmpty || job.state.isFinished || isStopping {
+                    return (fresh, job.state.isFinished)
+                }
+                if !condition.wait(until: deadline) { return ([], false) }
+            }
+        }
+    }
+
+    // MARK: - Workers
+
+    private func nextQueuedJob() -> String? {
+        condition.withLock {
+            while !isStopping && queue.isEmpty { condition.wait() }
+            guard !isStopping, var job = jobs[queue.removeFirst()] else { return nil }
+            job.transition(to: .running, at: Date())
+            commit(job)
+            return job.id
+        }
+    }
+
+    /// Trains one job to its end: success, failure, cancellation, or back to the queue
+    /// when the daemon stops.
+    private func run(_ id: String) {
+        var log = logger.with(["job.id": id])
+        log.info("job started")
+        do {
+            let (trainer, spec) = try prepare(id)
+            log = log.with(["job.epochs": "\(spec.options.epochs)"])
+            for _ in 0..<spec.options.epochs {
+                let record = try trainer.trainEpoch(
+                    shouldStop: { [self] in stopReason(id) != nil },
+                    onBatch: { [self] done, total in reportBatch(id, done: done, total: total) })
+                guard let record else { break }
+                update(id) { $0.record(record) }
+                log.info("epoch finished", Self.figures(record))
+            }
+            finish(id, trainer: trainer, spec: spec, logger: log)
+        } catch {
+            let failure = Self.failure(for: error)
+            update(id) { $0.transition(to: .failed, at: Date(), failure: failure) }
+            log.error("job failed", ["error.code": failure.code, "error.message": failure.message])
+        }
+        _ = condition.withLock { cancelRequested.remove(id) }
+    }
+
+    private func prepare(_ id: String) throws -> (Trainer, JobSpec) {
+        let spec = try JobSpec.parse(try job(id: id).spec)
+        let training = try datasets.load(spec.training, field: "dataset")
+        let validation = try spec.validation.map { try datasets.load($0, field: "validation") }
+        if let validation, validation.width != training.width {
+            throw ServiceError.invalidField(
+                path: "validation",
+                message: "rows have \(validation.width) values but the training rows have \(training.width)")
+        }
+        let config = AutoencoderConfig(
+            inputSize: training.width, hiddenSize: spec.hiddenSize, activation: spec.activation,
+            decoderActivation: spec.decoderActivation,
+            topK: spec.options.sparsity.kind == .topk ? spec.options.sparsity.k : nil)
+        let model = Autoencoder.initialized(config: config, seed: spec.options.seed)
+        let trainer = try Trainer(model: model, options: spec.options, training: training, validation: validation)
+        return (trainer, spec)
+    }
+
+    private enum StopReason { case cancelled, shuttingDown }
+
+    private func stopReason(_ id: String) -> StopReason? {
+        condition.withLock {
+            if cancelRequested.contains(id) { return .cancelled }
+            return isStopping ? .shuttingDown : nil
+        }
+    }
+
+    private func reportBatch(_ id: String, done: Int, total: Int) {
+        condition.withLock {
+            guard var job = jobs[id], job.epochs > 0, total > 0 else { return }
+            job.progress = (Double(job.history.count) + Double(done) / Double(total)) / Double(job.epochs)
+            jobs[id] = job
+        }
+    }
+
+    private func finish(_ id: String, trainer: Trainer, spec: JobSpec, logger log: Logger) {
+        switch stopReason(id) {
+        case .cancelled?:
+            update(id) { $0.transition(to: .cancelled, at: Date()) }
+            log.info("job cancelled")
+            return
+        case .shuttingDown? where trainer.epochsCompleted < spec.options.epochs:
+            update(id) { $0.transition(to: .queued, at: Date()) }
+            log.info("job interrupted by shutdown; it will run again at the next start")
+            return
+        default:
+            break
+        }
+        do {
+            let job = try job(id: id)
+            let modelID = "model_" + id.dropFirst("job_".count)
+            let config = trainer.model.config
+            let info = ModelInfo(
+                id: modelID, jobID: id, name: spec.name, createdAt: Date(), inputSize: config.inputSize,
+                hiddenSize: config.hiddenSize, activation: config.activation,
+                decoderActivation: config.decoderActivation, topK: config.topK, normalization: "unit",
+                metrics: job.history.last, training: job.spec)
+            try models.save(trainer.model, info: info)
+            update(id) {
+                $0.modelID = modelID
+                $0.transition(to: .succeeded, at: Date())
+            }
+            log.info("job succeeded", ["model.id": modelID].merging(job.history.last.map(Self.figures) ?? [:]) { a, _ in a })
+        } catch {
+            let failure = JobFailure(code: "model_write_failed", message: "the trained model could not be saved")
+            update(id) { $0.transition(to: .failed, at: Date(), failure: failure) }
+            log.error("model write failed", ["error": "\(error)"])
+        }
+    }
+
+    // MARK: - State changes
+
+    /// Applies `change` to a job, stores it and wakes readers, all under the lock.
+    private func update(_ id: String, _ change: (inout Job) -> Void) {
+        condition.withLock {
+            guard var job = jobs[id] else { return }
+            change(&job)
+            commit(job)
+        }
+    }
+
+    /// Stores and publishes a job. Caller holds the lock.
+    private func commit(_ job: Job) {
+        persist(job)
+        jobs[job.id] = job
+        condition.broadcast()
+    }
+
+    private func persist(_ job: Job) {
+        do {
+            try store.save(job)
+        } catch {
+            logger.error("job store write failed", ["job.id": job.id, "error": "\(error)"])
+        }
+    }
+
+    // MARK: - Helpers
+
+    private static func failure(for error: any Error) -> JobFailure {
+        switch error {
+        case let error as TrainingError: JobFailure(code: error.code, message: error.message)
+        case let error as ServiceError: JobFailure(code: error.code, message: error.message)
+        case let error as DataError: JobFailure(code: error.code, message: error.message)
+        default: JobFailure(code: "internal_error", message: "training failed: \(error)")
+        }
+    }
+
+    package static func figures(_ record: EpochRecord) -> [String: String] {
+        var figures = [
+            "job.epoch": "\(record.epoch)",
+            "loss.total": String(format: "%.6f", record.loss),
+            "loss.reconstruction": String(format: "%.6f", record.reconstruction),
+            "loss.sparsity": String(format: "%.6f", record.sparsity),
+            "code.l0": String(format: "%.2f", record.l0),
+            "code.dead_fraction": String(format: "%.4f", record.deadFraction),
+            "epoch.seconds": String(format: "%.3f", record.seconds),
+        ]
+        figures["validation.reconstruction"] = record.validationReconstruction.map { String(format: "%.6f", $0) }
+        figures["validation.l0"] = record.validationL0.map { String(format: "%.2f", $0) }
+        return figures
+    }
+
+    /// A random id such as `job_3f9a1c2e7b4d5a60`.
+    package static func newID(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let value = generator.next() as UInt64
+        let hex = String(value, radix: 16)
+        return prefix + "_" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}

@@ -1,0 +1,221 @@
+import Foundation
+import SAECore
+
+/// Where a job's rows come from.
+package enum DatasetReference: Sendable, Equatable {
+    /// A dataset the daemon knows by name, such as `fashion-mnist` with split `train` or `test`.
+    case builtin(name: String, split: String)
+    /// A file inside the configured datasets directory, given by a relative path.
+    case path(String)
+}
+
+/// A dataset reference plus an optional row limit (the first `limit` rows).
+package struct DatasetSource: Sendable, Equatable {
+    package var reference: DatasetReference
+    package var limit: Int?
+}
+
+/// A validated training job: everything needed to build a model and train it.
+///
+/// Parsed from the JSON body of `POST /v1/jobs`; `json` gives it back in the same schema with
+/// every default filled in, which is what the job record stores and shows.
+package struct JobSpec: Sendable, Equatable {
+    package var name: String?
+    package var training: DatasetSource
+    package var validation: DatasetSource?
+    package var hiddenSize: Int
+    package var activation: Activation
+    package var decoderActivation: Activation
+    package var options: TrainingOptions
+
+    package static let builtinDatasets: [String: [String]] = ["fashion-mnist": ["train", "test"]]
+
+    /// Validates a job body. Throws `ServiceError` naming the first bad field.
+    package static func parse(_ json: JSONValue) throws -> JobSpec {
+        var reader = try JSONObjectReader(json, path: "")
+        let name = try reader.string("name")
+        if let name, name.count > 200 {
+            throw ServiceError.invalidField(path: "name", message: "must be at most 200 characters")
+        }
+        guard let datasetValue = reader.value("dataset") else {
+            throw ServiceError.invalidField(path: "dataset", message: "is required (e.g. \"fashion-mnist\")")
+        }
+        let training = try parseDataset(datasetValue, path: "dataset", defaultSplit: "train")
+        let validation = try reader.value("validation").map {
+            try parseDataset($0, path: "validation", defaultSplit: "test")
+        }
+
+        var options = TrainingOptions()
+        var hiddenSize = 128
+        var activation = Activation.relu
+        var decoderActivation = Activation.relu
+        if var model = try reader.object("model") {
+            hiddenSize = try model.integer("hidden_size", in: 1...65_536) ?? hiddenSize
+            activation = try model.choice("activation", of: Activation.self) ?? activation
+            decoderActivation = try model.choice("decoder_activation", of: Activation.self) ?? decoderActivation
+            try model.rejectUnknownFields()
+        }
+        options.reconstruction = try reader.choice("reconstruction", of: ReconstructionLoss.self)
+            ?? options.reconstruction
+        if var sparsity = try reader.object("sparsity") {
+            try parseSparsity(&sparsity, into: &options.sparsity, hiddenSize: hiddenSize)
+        }
+        if var optimizer = try reader.object("optimizer") {
+            try parseOptimizer(&optimizer, into: &options)
+        }
+        options.epochs = try reader.integer("epochs", in: 0...100_000) ?? options.epochs
+        options.batchSize = try reader.integer("batch_size", in: 1...1_000_000) ?? options.batchSize
+        if let seed = try reader.integer("seed", in: 0...Int(Int32.max) * 1024) { options.seed = UInt64(seed) }
+        options.shuffle = try reader.bool("shuffle") ?? options.shuffle
+        try reader.rejectUnknownFields()
+
+        if options.sparsity.kind == .kl && activation != .sigmoid {
+            throw ServiceError.invalidField(
+                path: "model.activation",
+                message: "the kl penalty needs a code in (0, 1): set \"sigmoid\" (got \"\(activation.rawValue)\")")
+        }
+        if options.reconstruction == .bce && decoderActivation != .sigmoid {
+            throw ServiceError.invalidField(
+                path: "model.decoder_activation",
+                message: "bce reconstruction needs a sigmoid decoder (got \"\(decoderActivation.rawValue)\")")
+        }
+        return JobSpec(name: name, training: training, validation: validation, hiddenSize: hiddenSize,
+                       activation: activation, decoderActivation: decoderActivation, options: options)
+    }
+
+    private static func parseDataset(_ value: JSONValue, path: String, defaultSplit: String) throws -> DatasetSource {
+        if case .string(let name) = value {
+            return DatasetSource(reference: try builtin(name, split: defaultSplit, path: path), limit: nil)
+        }
+        var reader = try JSONObjectReader(value, path: path)
+        let name = try reader.string("name")
+        let file = try reader.string("path")
+        let split = try reader.string("split")
+        let limit = try reader.integer("limit", in: 1...Int(Int32.max))
+        try reader.rejectUnknownFields()
+        switch (name, file) {
+        case (let name?, nil):
+            return DatasetSource(reference: try builtin(name, split: split ?? defaultSplit, path: path), limit: limit)
+        case (nil, let file?):
+            if split != nil {
+                throw ServiceError.invalidField(path: "\(path).split", message: "applies only to a named dataset")
+            }
+            return DatasetSource(reference: .path(file), limit: limit)
+        default:
+            throw ServiceError.invalidField(path: path, message: "give exactly one of \"name\" or \"path\"")
+        }
+    }
+
+    private static func builtin(_ name: String, split: String, path: String) throws -> DatasetReference {
+        guard let splits = builtinDatasets[name] else {
+            let known = builtinDatasets.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw ServiceError.invalidField(path: path,
+                message: "unknown dataset \"\(name)\"; built-in datasets are \(known), or give {\"path\": ...}")
+        }
+        guard splits.contains(split) else {
+            throw ServiceError.invalidField(path: "\(path).split",
+                message: "dataset \"\(name)\" has splits \(splits.joined(separator: ", ")), not \"\(split)\"")
+        }
+        return .builtin(name: name, split: split)
+    }
+
+    private static func parseSparsity(_ reader: inout JSONObjectReader, into sparsity: inout SparsityOptions,
+                                      hiddenSize: Int) throws {
+        sparsity.kind = try reader.choice("kind", of: SparsityKind.self) ?? sparsity.kind
+        if let beta = try reader.number("beta") {
+            guard beta >= 0, beta.isFinite else {
+                throw ServiceError.invalidField(path: reader.fieldPath("beta"), message: "must be >= 0, got \(beta)")
+            }
+            sparsity.beta = Float(beta)
+        }
+        sparsity.reduction = try reader.choice("reduction", of: L1Reduction.self) ?? sparsity.reduction
+        if let rho = try reader.number("rho") {
+            guard rho > 0, rho < 1 else {
+                throw ServiceError.invalidField(path: reader.fieldPath("rho"),
+                                                message: "must be strictly between 0 and 1, got \(rho)")
+            }
+            sparsity.rho = Float(rho)
+        }
+        sparsity.k = try reader.integer("k", in: 1...hiddenSize) ?? min(sparsity.k, hiddenSize)
+        try reader.rejectUnknownFields()
+    }
+
+    private static func parseOptimizer(_ reader: inout JSONObjectReader, into options: inout TrainingOptions) throws {
+        func positive(_ key: String, _ value: Double?, below upper: Double = .infinity) throws -> Float? {
+            guard let value else { return nil }
+            guard value > 0, value < upper else {
+                let bound = upper.isFinite ? " and below \(upper)" : ""
+                throw ServiceError.invalidField(path: reader.fieldPath(key),
+                                                message: "must be greater than 0\(bound), got \(value)")
+            }
+            return Float(value)
+        }
+        options.learningRate = try positive("learning_rate", reader.number("learning_rate")) ?? options.learningRate
+        options.beta1 = try positive("beta1", reader.number("beta1"), below: 1) ?? options.beta1
+        options.beta2 = try positive("beta2", reader.number("beta2"), below: 1) ?? options.beta2
+        options.epsilon = try positive("epsilon", reader.number("epsilon")) ?? options.epsilon
+        if let decay = try reader.number("weight_decay") {
+            guard decay >= 0 else {
+                throw ServiceError.invalidField(path: reader.fieldPath("weight_decay"), message: "must be >= 0, got \(decay)")
+            }
+            options.weightDecay = Float(decay)
+        }
+        try reader.rejectUnknownFields()
+    }
+}
+
+extension JobSpec {
+    /// The spec in the request schema, with defaults filled in.
+    package var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "dataset": Self.json(training),
+            "model": .object([
+                "hidden_size": .number(Double(hiddenSize)),
+                "activation": .string(activation.rawValue),
+                "decoder_activation": .string(decoderActivation.rawValue),
+            ]),
+            "reconstruction": .string(options.reconstruction.rawValue),
+            "sparsity": .object([
+                "kind": .string(options.sparsity.kind.rawValue),
+                "beta": .float(options.sparsity.beta),
+                "reduction": .string(options.sparsity.reduction.rawValue),
+                "rho": .float(options.sparsity.rho),
+                "k": .number(Double(options.sparsity.k)),
+            ]),
+            "optimizer": .object([
+                "learning_rate": .float(options.learningRate),
+                "beta1": .float(options.beta1),
+                "beta2": .float(options.beta2),
+                "epsilon": .float(options.epsilon),
+                "weight_decay": .float(options.weightDecay),
+            ]),
+            "epochs": .number(Double(options.epochs)),
+            "batch_size": .number(Double(options.batchSize)),
+            "seed": .number(Double(options.seed)),
+            "shuffle": .bool(options.shuffle),
+        ]
+        object["name"] = name.map(JSONValue.string)
+        object["validation"] = validation.map(Self.json)
+        return .object(object)
+    }
+
+    private static func json(_ source: DatasetSource) -> JSONValue {
+        var object: [String: JSONValue] = [:]
+        switch source.reference {
+        case .builtin(let name, let split):
+            object["name"] = .string(name)
+            object["split"] = .string(split)
+        case .path(let path):
+            object["path"] = .string(path)
+        }
+        object["limit"] = source.limit.map { .number(Double($0)) }
+        return .object(object)
+    }
+}
+
+extension JSONValue {
+    /// A float as the shortest decimal that reads back to it, so 1e-3 shows as 0.001.
+    package static func float(_ value: Float) -> JSONValue {
+        .number(Double("\(value)") ?? Double(value))
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import HTTPServer
+import SAECore
+
+/// Everything the service refuses, with the HTTP answer each one gets.
+///
+/// `code` is stable and carries no dynamic values, so clients can switch on it;
+/// `message` says what was wrong and where; `field` names the JSON path when one applies.
+package enum ServiceError: Error, Equatable {
+    case malformedJSON(String)
+    case invalidField(path: String, message: String)
+    case unknownField(path: String)
+    case unsupportedMediaType(String)
+    case jobNotFound(String)
+    case modelNotFound(String)
+    case datasetNotFound(String)
+    case datasetUnreadable(code: String, message: String)
+    case invalidState(String)
+    case queueFull(depth: Int)
+    case unavailable(String)
+}
+
+extension ServiceError: HTTPError {
+    package var status: Int {
+        switch self {
+        case .malformedJSON, .invalidField, .unknownField: 400
+        case .unsupportedMediaType: 415
+        case .jobNotFound, .modelNotFound: 404
+        case .datasetNotFound, .datasetUnreadable: 422
+        case .invalidState: 409
+        case .queueFull: 429
+        case .unavailable: 503
+        }
+    }
+
+    package var code: String {
+        switch self {
+        case .malformedJSON: "malformed_json"
+        case .invalidField: "invalid_field"
+        case .unknownField: "unknown_field"
+        case .unsupportedMediaType: "unsupported_media_type"
+        case .jobNotFound: "job_not_found"
+        case .modelNotFound: "model_not_found"
+        case .datasetNotFound: "dataset_not_found"
+        case .datasetUnreadable(let code, _): code
+        case .invalidState: "invalid_state"
+        case .queueFull: "queue_full"
+        case .unavailable: "unavailable"
+        }
+    }
+
+    package var message: String {
+        switch self {
+        case .malformedJSON(let message): message
+        case .invalidField(let path, let message): "\(path): \(message)"
+        case .unknownField(let path): "\(path): unknown field"
+        case .unsupportedMediaType(let message): message
+        case .jobNotFound(let id): "no job with id \"\(id)\""
+        case .modelNotFound(let id): "no model with id \"\(id)\""
+        case .datasetNotFound(let message): message
+        case .datasetUnreadable(_, let message): message
+        case .invalidState(let message): message
+        case .queueFull(let depth): "the job queue is full (\(depth) jobs waiting); retry later"
+        case .unavailable(let message): message
+        }
+    }
+
+    /// The JSON path of the offending field, when the error is about one.
+    package var field: String? {
+        switch self {
+        case .invalidField(let path, _), .unknownField(let path): path
+        default: nil
+        }
+    }
+
+    package var headers: HTTPHeaders {
+        switch self {
+        case .queueFull: HTTPHeaders([("Retry-After", "5")])
+        default: HTTPHeaders()
+        }
+    }
+}
+
+/// Builds the JSON error body every error response of the service carries:
+/// `{"error": {"code": ..., "message": ..., "field": ...}}`.
+package func errorResponse(for error: any Error) -> HTTPResponse {
+    let status: Int
+    let code: String
+    let message: String
+    var field: String?
+    var headers = HTTPHeaders()
+    switch error {
+    case let error as ServiceError:
+        (status, code, message, field, headers) = (error.status, error.code, error.message, error.field, error.headers)
+    case let error as any HTTPError:
+        (status, code, message, headers) = (error.status, error.code, error.message, error.headers)
+    default:
+        (status, code, message) = (500, "internal_error", "internal server error")
+    }
+    var body: [String: String] = ["code": code, "message": message]
+    body["field"] = field
+    let data = (try? JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])) ?? Data()
+    return HTTPResponse.json(status, [UInt8](data), headers: headers)
+}

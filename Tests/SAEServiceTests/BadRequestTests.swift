@@ -1,0 +1,165 @@
+import Foundation
+import SAECore
+import Testing
+@testable import SAEService
+
+/// Each bad request gets a 4xx with a stable code, a message saying what and where, and the
+/// daemon keeps answering.
+@Suite(.serialized)
+struct BadRequestTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        var body: String
+        var status: Int
+        var code: String
+        var field: String?
+        var messageContains: String
+        var testDescription: String { "\(code) for \(body.prefix(60))" }
+    }
+
+    static let jobCases: [Case] = [
+        Case(body: #"{"dataset": "fashion-mnist", "#, status: 400, code: "malformed_json", messageContains: "not valid JSON"),
+        Case(body: "", status: 400, code: "malformed_json", messageContains: "empty"),
+        Case(body: "[1, 2]", status: 400, code: "invalid_field", field: "(body)", messageContains: "must be an object"),
+        Case(body: #"{"dataset": "fashion-mnist", "epoch": 3}"#, status: 400, code: "unknown_field", field: "epoch",
+             messageContains: "epoch: unknown field"),
+        Case(body: #"{"dataset": "fashion-mnist", "model": {"hidden_size": 0}}"#, status: 400, code: "invalid_field",
+             field: "model.hidden_size", messageContains: "between 1 and 65536, got 0"),
+        Case(body: #"{"dataset": "fashion-mnist", "model": {"hidden_size": "128"}}"#, status: 400,
+             code: "invalid_field", field: "model.hidden_size", messageContains: "must be a number, got a string"),
+        Case(body: #"{"dataset": "fashion-mnist", "optimizer": {"learning_rate": -0.01}}"#, status: 400,
+             code: "invalid_field", field: "optimizer.learning_rate", messageContains: "greater than 0"),
+        Case(body: #"{"dataset": "fashion-mnist", "batch_size": 0}"#, status: 400, code: "invalid_field",
+             field: "batch_size", messageContains: "got 0"),
+        Case(body: #"{"dataset": "fashion-mnist", "epochs": 2.5}"#, status: 400, code: "invalid_field",
+             field: "epochs", messageContains: "whole number"),
+        Case(body: #"{"dataset": "mnist-digits"}"#, status: 400, code: "invalid_field", field: "dataset",
+             messageContains: "unknown dataset \"mnist-digits\""),
+        Case(body: #"{"dataset": {"name": "fashion-mnist", "split": "dev"}}"#, status: 400, code: "invalid_field",
+             field: "dataset.split", messageContains: "not \"dev\""),
+        Case(body: #"{}"#, status: 400, code: "invalid_field", field: "dataset", messageContains: "is required"),
+        Case(body: #"{"dataset": {"path": "../../etc/passwd"}}"#, status: 400, code: "invalid_field",
+             field: "dataset.path", messageContains: "relative path inside the datasets directory"),
+        Case(body: #"{"dataset": {"path": "/etc/passwd"}}"#, status: 400, code: "invalid_field",
+             field: "dataset.path", messageContains: "relative path"),
+        Case(body: #"{"dataset": {"path": "missing.idx"}}"#, status: 422, code: "dataset_not_found",
+             messageContains: "no file \"missing.idx\""),
+        Case(body: #"{"dataset": "fashion-mnist", "sparsity": {"kind": "l2"}}"#, status: 400, code: "invalid_field",
+             field: "sparsity.kind", messageContains: "must be one of"),
+        Case(body: #"{"dataset": "fashion-mnist", "shuffle": "yes"}"#, status: 400, code: "invalid_field",
+             field: "shuffle", messageContains: "true or false"),
+        Case(body: #"{"dataset": "fashion-mnist", "sparsity": {"kind": "kl"}}"#, status: 400, code: "invalid_field",
+             field: "model.activation", messageContains: "sigmoid"),
+    ]
+
+    static func startService() throws -> (Service, String) {
+        let directory = try EndToEndTests.temporaryDirectory()
+        let service = try Service(config: EndToEndTests.makeConfig(dataDirectory: directory), logger: .none)
+        try service.start()
+        return (service, directory)
+    }
+
+    static func expectError(_ response: TestResponse, _ expected: Case) throws {
+        #expect(response.status == expected.status, "body: \(response.text)")
+        #expect(response.headers["content-type"]?.hasPrefix("application/json") == true)
+        let error = try #require(try response.json()["error"] as? [String: Any])
+        #expect(error["code"] as? String == expected.code)
+        #expect(error["field"] as? String == expected.field)
+        let message = error["message"] as? String ?? ""
+        #expect(message.contains(expected.messageContains), "message was: \(message)")
+    }
+
+    @Test func invalidJobsAreRefusedWithFieldAndReason() throws {
+        let (service, directory) = try Self.startService()
+        defer {
+            service.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        for expected in Self.jobCases {
+            let response = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: expected.body)
+            try Self.expectError(response, expected)
+        }
+        // None of them created a job, and the daemon still answers.
+        let jobs = try TestHTTPClient.request("GET", "/v1/jobs", port: service.port).json()["jobs"] as? [Any]
+        #expect(jobs?.isEmpty == true)
+        #expect(try TestHTTPClient.request("GET", "/healthz", port: service.port).status == 200)
+    }
+
+    @Test func unknownIdsAndRoutesAnswerJSONErrors() throws {
+        let (service, directory) = try Self.startService()
+        defer {
+            service.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        let port = service.port
+        try Self.expectError(try TestHTTPClient.request("GET", "/v1/jobs/job_nope", port: port),
+                             Case(body: "", status: 404, code: "job_not_found", messageContains: "\"job_nope\""))
+        try Self.expectError(try TestHTTPClient.request("GET", "/v1/jobs/job_nope/events", port: port),
+                             Case(body: "", status: 404, code: "job_not_found", messageContains: "\"job_nope\""))
+        try Self.expectError(
+            try TestHTTPClient.request("POST", "/v1/models/model_nope/encode", port: port, body: #"{"inputs": [[1]]}"#),
+            Case(body: "", status: 404, code: "model_not_found", messageContains: "\"model_nope\""))
+        try Self.expectError(try TestHTTPClient.request("GET", "/v1/jobs?state=done", port: port),
+                             Case(body: "", status: 400, code: "invalid_field", field: "state", messageContains: "done"))
+
+        let missing = try TestHTTPClient.request("GET", "/v2/nothing", port: port)
+        #expect(missing.status == 404)
+        #expect((try missing.json()["error"] as? [String: Any])?["code"] as? String == "not_found")
+        let wrongMethod = try TestHTTPClient.request("DELETE", "/v1/models", port: port)
+        #expect(wrongMethod.status == 405)
+        #expect(wrongMethod.headers["allow"]?.contains("GET") == true)
+        #expect((try wrongMethod.json()["error"] as? [String: Any]) != nil)
+    }
+
+    @Test func encodeRowsOfTheWrongWidthOrNonNumbersAreRefused() throws {
+        let (service, directory) = try Self.startService()
+        defer {
+            service.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        // A tiny model saved straight into the store: 4 inputs, 3 latents.
+        let model = try SAECoreFixtures.tinyModel()
+        try service.models.save(model, info: ModelInfo(
+            id: "model_tiny", jobID: nil, name: nil, createdAt: Date(), inputSize: 4, hiddenSize: 3,
+            activation: .relu, decoderActivation: .relu, topK: nil, normalization: "unit", metrics: nil, training: nil))
+        let port = service.port
+        let cases: [(String, Case)] = [
+            (#"{"inputs": [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3]]}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "inputs[1]", messageContains: "expected 4 values, got 3")),
+            (#"{"inputs": [[0.1, "x", 0.3, 0.4]]}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "inputs[0][1]", messageContains: "must be a number")),
+            (#"{"inputs": [[0.1, 0.2, 0.3, 1e39]]}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "inputs[0][3]", messageContains: "finite")),
+            (#"{"inputs": []}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "inputs", messageContains: "at least one row")),
+            (#"{"rows": [[1, 2, 3, 4]]}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "inputs", messageContains: "is required")),
+            (#"{"inputs": [[1, 2, 3, 4]], "format": "csr"}"#,
+             Case(body: "", status: 400, code: "invalid_field", field: "format", messageContains: "\"sparse\"")),
+            (#"{"inputs": [[1, 2, 3, 4]], "extra": 1}"#,
+             Case(body: "", status: 400, code: "unknown_field", field: "extra", messageContains: "unknown field")),
+        ]
+        for (body, expected) in cases {
+            try Self.expectError(
+                try TestHTTPClient.request("POST", "/v1/models/model_tiny/encode", port: port, body: body), expected)
+        }
+        let good = try TestHTTPClient.request("POST", "/v1/models/model_tiny/encode", port: port,
+                                              body: #"{"inputs": [[1, 0, 0, 0]]}"#)
+        #expect(good.status == 200)
+        // Expected: relu(row 0 of W_enc + b_enc) for the one-hot input.
+        let codes = try #require(try good.json()["codes"] as? [[Double]])
+        let expected = (0..<3).map { Double(max(model.wEnc[$0] + model.bEnc[$0], 0)) }
+        #expect(zip(codes[0], expected).allSatisfy { abs($0 - $1) < 1e-6 })
+    }
+}
+
+enum SAECoreFixtures {
+    /// A 4 → 3 model with fixed, mixed-sign weights.
+    static func tinyModel() throws -> Autoencoder {
+        Autoencoder(
+            config: .init(inputSize: 4, hiddenSize: 3),
+            wEnc: [0.5, -0.25, 0.125, -0.5, 0.75, 0.25, 0.3, -0.2, 0.1, 0.05, 0.4, -0.6],
+            bEnc: [0.01, -0.02, 0.03],
+            wDec: [0.2, 0.1, -0.1, 0.3, -0.4, 0.5, 0.6, -0.7, 0.8, 0.9, -1.0, 0.15],
+            bDec: [0, 0.1, -0.1, 0.2])
+    }
+}

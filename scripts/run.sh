@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds saed in release mode and runs the daemon with
+# config/saed.json. Extra arguments go to saed (e.g. --port 9090).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+swift build -c release
+exec .build/release/saed --config config/saed.json "$@"
