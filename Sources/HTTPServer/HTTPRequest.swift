@@ -34,14 +34,27 @@ package struct HTTPRequest: Sendable {
     ) {
         let decoded = try? RequestTarget(parsing: target)
         let rawPath = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
-        self.method = method
-        self.target = target
-        self.path = decoded?.path ?? rawPath
-        self.query = decoded?.query ?? [:]
-        self.headers = headers
+        self.init(
+            head: RequestHead(
+                method: method, target: target, version: .http1_1, headers: headers),
+            path: decoded?.path ?? rawPath, query: decoded?.query ?? [:], body: body,
+            pathParameters: pathParameters, remoteAddress: remoteAddress)
+        self.version = version
+    }
+
+    /// Creates a request from what the decoder and router produced.
+    init(
+        head: RequestHead, path: String, query: [String: String], body: [UInt8],
+        pathParameters: [String: String], remoteAddress: String
+    ) {
+        self.method = head.method
+        self.target = head.target
+        self.path = path
+        self.query = query
+        self.headers = head.headers
         self.body = body
         self.pathParameters = pathParameters
-        self.version = version
+        self.version = head.version.description
         self.remoteAddress = remoteAddress
     }
 }

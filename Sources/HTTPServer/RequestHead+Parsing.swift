@@ -27,14 +27,6 @@ extension RequestHead {
         self.init(method: method, target: target, version: version, headers: headers)
     }
 
-    /// Creates a head from parts that are already valid.
-    package init(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders) {
-        self.method = method
-        self.target = target
-        self.version = version
-        self.headers = headers
-    }
-
     private static func parseRequestLine(
         _ line: ArraySlice<UInt8>, limits: RequestLimits
     ) throws(HTTPParseError) -> (String, String, HTTPVersion) {

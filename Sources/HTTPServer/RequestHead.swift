@@ -32,6 +32,14 @@ package struct RequestHead: Sendable, Equatable {
     /// The header fields in order, values stripped of surrounding whitespace.
     package var headers: HTTPHeaders
 
+    /// Creates a head from parts that are already valid.
+    package init(method: String, target: String, version: HTTPVersion, headers: HTTPHeaders) {
+        self.method = method
+        self.target = target
+        self.version = version
+        self.headers = headers
+    }
+
     package static func == (lhs: RequestHead, rhs: RequestHead) -> Bool {
         lhs.method == rhs.method && lhs.target == rhs.target && lhs.version == rhs.version
             && Array(lhs.headers).elementsEqual(Array(rhs.headers)) { $0 == $1 }

@@ -7,7 +7,7 @@
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads whole files and replaces files atomically.
@@ -205,8 +205,8 @@ final class ReadOnlyFile: ByteStream {
             filled = 0
             while filled < count {
                 // safe: filled < count, so the buffer is non-empty and has a base address
-                let got = pread(
-                    descriptor, buffer.baseAddress! + filled, count - filled, off_t(offset + filled))
+                let target = buffer.baseAddress! + filled
+                let got = pread(descriptor, target, count - filled, off_t(offset + filled))
                 if got < 0 {
                     if errno == EINTR { continue }
                     throw DataError.fileUnreadable(file: name, reason: systemReason())

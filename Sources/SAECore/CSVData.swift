@@ -80,7 +80,8 @@ extension CSVData {
             for (column, cell) in cells.enumerated() where column != labelColumn {
                 let text = Self.trimmed(cell)
                 guard let value = Float(text) else {
-                    throw DataError.csvBadCell(file: file, line: line, column: column + 1, found: text)
+                    throw DataError.csvBadCell(
+                        file: file, line: line, column: column + 1, found: text)
                 }
                 guard value.isFinite else {
                     throw DataError.nonFiniteValue(

@@ -20,7 +20,8 @@ package enum DataError: Error, Sendable, Equatable {
     ///
     /// `row` is the 0-based sample and `column` the 0-based column in the file. Binary formats
     /// set `byteOffset`; CSV sets `line`, and its message counts lines and columns from 1.
-    case nonFiniteValue(file: String, row: Int, column: Int, found: String, byteOffset: Int?, line: Int?)
+    case nonFiniteValue(
+        file: String, row: Int, column: Int, found: String, byteOffset: Int?, line: Int?)
 
     // MARK: gzip
 

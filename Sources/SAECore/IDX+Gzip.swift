@@ -23,11 +23,13 @@ final class GzipInflater: ByteStream {
         stream.initialize(to: z_stream())
         input = .allocate(byteCount: 1 << 18, alignment: 8)
         // 15 + 32: the largest window, and accept a gzip (or zlib) header.
-        let status = inflateInit2_(stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
+        let status = inflateInit2_(
+            stream, 15 + 32, zlibVersion(), Int32(MemoryLayout<z_stream>.size))
         guard status == Z_OK else {
             stream.deallocate()
             input.deallocate()
-            throw DataError.fileUnreadable(file: file.name, reason: "zlib failed to start (\(status))")
+            throw DataError.fileUnreadable(
+                file: file.name, reason: "zlib failed to start (\(status))")
         }
     }
 
@@ -51,7 +53,8 @@ final class GzipInflater: ByteStream {
             let room = min(buffer.count - produced, Int(UInt32.max))
             let inputBefore = stream.pointee.avail_in
             // safe: produced < count, so the buffer is non-empty and has a base address
-            stream.pointee.next_out = (buffer.baseAddress! + produced).assumingMemoryBound(to: UInt8.self)
+            let output = buffer.baseAddress! + produced
+            stream.pointee.next_out = output.assumingMemoryBound(to: UInt8.self)
             stream.pointee.avail_out = UInt32(room)
 
             let status = inflate(stream, Z_NO_FLUSH)
@@ -108,7 +111,8 @@ extension IDX {
     /// Compressing into a buffer of `deflateBound` bytes cannot fail for lack of room, so any
     /// zlib failure here is out of memory or a broken zlib and traps.
     package static func gzip(_ bytes: [UInt8]) -> [UInt8] {
-        precondition(bytes.count <= Int(UInt32.max), "gzip input of \(bytes.count) bytes is too large")
+        precondition(
+            bytes.count <= Int(UInt32.max), "gzip input of \(bytes.count) bytes is too large")
         // zlib checks that its state points back at the same `z_stream`, so it must not move.
         let stream = UnsafeMutablePointer<z_stream>.allocate(capacity: 1)
         stream.initialize(to: z_stream())

@@ -48,7 +48,8 @@ package enum IDX {
         let isGzip = try file.read(count: 2, at: 0) == [0x1F, 0x8B]
         let stream: any ByteStream = isGzip ? try GzipInflater(file) : file
         // Deflate expands at most about 1032:1; this bounds what we reserve before reading.
-        let sizeBound = isGzip ? file.size.multipliedReportingOverflow(by: 1032).partialValue : file.size
+        let sizeBound =
+            isGzip ? file.size.multipliedReportingOverflow(by: 1032).partialValue : file.size
 
         let header = try Header.read(from: stream, file: file.name)
         let data = try readBody(of: header, from: stream, reserving: sizeBound, file: file.name)
@@ -69,16 +70,20 @@ package enum IDX {
     private static func readBody(
         of header: Header, from stream: any ByteStream, reserving sizeBound: Int, file: String
     ) throws -> [UInt8] {
-        var data: [UInt8] = []
-        data.reserveCapacity(min(header.dataBytes, max(sizeBound, 0)))
-        while data.count < header.dataBytes {
-            let want = min(header.dataBytes - data.count, 16 << 20)
-            let got = try data.appendRead(upTo: want, from: stream)
-            guard got == want else {
-                throw DataError.idxTruncated(
-                    file: file, expectedBytes: header.byteCount + header.dataBytes,
-                    foundBytes: header.byteCount + data.count)
-            }
+        // Read straight into the array; a lying gzip header only costs reading in blocks.
+        let reserved = min(header.dataBytes, max(sizeBound, 0))
+        var data = try [UInt8](unsafeUninitializedCapacity: reserved) { buffer, count in
+            count = try stream.read(into: UnsafeMutableRawBufferPointer(buffer))
+        }
+        var isEnded = data.count < reserved
+        while !isEnded && data.count < header.dataBytes {
+            let want = min(header.dataBytes - data.count, 1 << 20)
+            isEnded = try data.appendRead(upTo: want, from: stream) < want
+        }
+        guard data.count == header.dataBytes else {
+            throw DataError.idxTruncated(
+                file: file, expectedBytes: header.byteCount + header.dataBytes,
+                foundBytes: header.byteCount + data.count)
         }
 
         let extra = try stream.countRemainingBytes()
@@ -140,7 +145,8 @@ extension IDX {
             var elements = 1
             for (index, size) in dimensions.enumerated() {
                 guard size > 0 else {
-                    throw DataError.idxZeroDimension(file: file, index: index, offset: 4 + 4 * index)
+                    throw DataError.idxZeroDimension(
+                        file: file, index: index, offset: 4 + 4 * index)
                 }
                 let (product, overflow) = elements.multipliedReportingOverflow(by: Int(size))
                 guard !overflow else {
@@ -170,7 +176,8 @@ extension IDX {
     /// `1...UInt32.max`, its product must equal `values.count`, and integer types need values
     /// that are whole and in range; anything else is a programming error and traps.
     package static func encode(_ values: [Double], as type: ElementType, shape: [Int]) -> [UInt8] {
-        precondition(!shape.isEmpty && shape.count < 256, "IDX needs 1...255 dimensions, got \(shape)")
+        precondition(
+            !shape.isEmpty && shape.count < 256, "IDX needs 1...255 dimensions, got \(shape)")
         precondition(shape.allSatisfy { $0 > 0 && $0 <= Int(UInt32.max) }, "bad IDX shape \(shape)")
         precondition(shape.reduce(1, *) == values.count, "shape \(shape) ≠ \(values.count) values")
 
@@ -240,13 +247,13 @@ extension [UInt8] {
     /// Appends up to `count` bytes read from `stream`; returns how many arrived.
     ///
     /// Fewer than `count` bytes arrive only when the stream ends.
-    fileprivate mutating func appendRead(upTo count: Int, from stream: any ByteStream) throws -> Int {
-        let start = self.count
-        append(contentsOf: repeatElement(0, count: count))
-        let got = try withUnsafeMutableBytes { buffer in
-            try stream.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[start...]))
-        }
-        removeLast(count - got)
+    fileprivate mutating func appendRead(
+        upTo count: Int, from stream: any ByteStream
+    ) throws -> Int {
+        let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: count, alignment: 8)
+        defer { scratch.deallocate() }
+        let got = try stream.read(into: scratch)
+        append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<got]))
         return got
     }
 }

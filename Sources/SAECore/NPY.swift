@@ -26,7 +26,8 @@ package enum NPY {
 
         let expected = header.dataOffset + header.dataBytes
         guard bytes.count >= expected else {
-            throw DataError.npyTruncated(file: name, expectedBytes: expected, foundBytes: bytes.count)
+            throw DataError.npyTruncated(
+                file: name, expectedBytes: expected, foundBytes: bytes.count)
         }
         guard bytes.count == expected else {
             throw DataError.npyTrailingBytes(
@@ -232,7 +233,8 @@ extension NPY {
         }
 
         private mutating func parseString() throws -> String {
-            guard let quote = peek(), quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"") else {
+            guard let quote = peek(), quote == UInt8(ascii: "'") || quote == UInt8(ascii: "\"")
+            else {
                 throw failure("expected a quoted string")
             }
             let start = position + 1
@@ -249,7 +251,10 @@ extension NPY {
             var sizes: [Int] = []
             while true {
                 skipSpace()
-                if peek() == UInt8(ascii: ")") { position += 1; return sizes }
+                if peek() == UInt8(ascii: ")") {
+                    position += 1
+                    return sizes
+                }
                 var size = 0
                 let digitsStart = position
                 while let byte = peek(), (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) {
@@ -258,7 +263,9 @@ extension NPY {
                     size = next + Int(byte - UInt8(ascii: "0"))
                     position += 1
                 }
-                guard position > digitsStart else { throw failure("expected a non-negative integer") }
+                guard position > digitsStart else {
+                    throw failure("expected a non-negative integer")
+                }
                 if peek() == UInt8(ascii: "L") { position += 1 }
                 sizes.append(size)
                 skipSpace()
@@ -300,7 +307,8 @@ extension NPY {
 
         private mutating func consume(_ word: String) -> Bool {
             let utf8 = Array(word.utf8)
-            guard position + utf8.count <= end, Array(bytes[position..<position + utf8.count]) == utf8
+            guard position + utf8.count <= end,
+                Array(bytes[position..<position + utf8.count]) == utf8
             else { return false }
             position += utf8.count
             return true

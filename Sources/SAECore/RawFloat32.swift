@@ -34,9 +34,9 @@ package enum RawFloat32 {
             filled = count
         }
         #if _endian(big)
-        let values = stored.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
+            let values = stored.map { Float(bitPattern: UInt32(littleEndian: $0.bitPattern)) }
         #else
-        let values = stored
+            let values = stored
         #endif
         return try Dataset(
             rows: count / width, width: width, checkingFinite: values,

@@ -1,3 +1,4 @@
+import Glibc
 /// Trains an ``Autoencoder`` on an in-memory ``Dataset``, one epoch per call.
 ///
 /// Each epoch visits every training sample once, in a seeded shuffled order (or file order with
@@ -124,6 +125,12 @@ package final class Trainer {
     ) throws -> EpochRecord? {
         let clock = ContinuousClock()
         let started = clock.now
+        var saved = fenv_t()
+        fegetenv(&saved)
+        var fast = saved
+        fast.__mxcsr |= 0x8040
+        fesetenv(&fast)
+        defer { fesetenv(&saved) }
         let epoch = epochsCompleted + 1
         let rows = training.rows
         let capacity = workspace.capacity

@@ -57,6 +57,8 @@ package struct JobSpec: Sendable, Equatable {
         }
         options.reconstruction = try reader.choice("reconstruction", of: ReconstructionLoss.self)
             ?? options.reconstruction
+        // k only matters for topk, but must always fit the code.
+        options.sparsity.k = min(options.sparsity.k, hiddenSize)
         if var sparsity = try reader.object("sparsity") {
             try parseSparsity(&sparsity, into: &options.sparsity, hiddenSize: hiddenSize)
         }
@@ -136,7 +138,7 @@ package struct JobSpec: Sendable, Equatable {
             }
             sparsity.rho = Float(rho)
         }
-        sparsity.k = try reader.integer("k", in: 1...hiddenSize) ?? min(sparsity.k, hiddenSize)
+        sparsity.k = try reader.integer("k", in: 1...hiddenSize) ?? sparsity.k
         try reader.rejectUnknownFields()
     }
 
@@ -150,6 +152,7 @@ package struct JobSpec: Sendable, Equatable {
             }
             return Float(value)
         }
+        options.optimizer = try reader.choice("kind", of: OptimizerKind.self) ?? options.optimizer
         options.learningRate = try positive("learning_rate", reader.number("learning_rate")) ?? options.learningRate
         options.beta1 = try positive("beta1", reader.number("beta1"), below: 1) ?? options.beta1
         options.beta2 = try positive("beta2", reader.number("beta2"), below: 1) ?? options.beta2
@@ -159,6 +162,18 @@ package struct JobSpec: Sendable, Equatable {
                 throw ServiceError.invalidField(path: reader.fieldPath("weight_decay"), message: "must be >= 0, got \(decay)")
             }
             options.weightDecay = Float(decay)
+        }
+        for (key, target) in [("momentum", \TrainingOptions.momentum), ("dampening", \TrainingOptions.dampening)] {
+            guard let value = try reader.number(key) else { continue }
+            guard value >= 0, value < 1 else {
+                throw ServiceError.invalidField(path: reader.fieldPath(key), message: "must be in [0, 1), got \(value)")
+            }
+            options[keyPath: target] = Float(value)
+        }
+        options.nesterov = try reader.bool("nesterov") ?? options.nesterov
+        if options.nesterov && (options.momentum == 0 || options.dampening != 0) {
+            throw ServiceError.invalidField(path: reader.fieldPath("nesterov"),
+                                            message: "needs momentum > 0 and dampening 0")
         }
         try reader.rejectUnknownFields()
     }
@@ -183,6 +198,10 @@ extension JobSpec {
                 "k": .number(Double(options.sparsity.k)),
             ]),
             "optimizer": .object([
+                "kind": .string(options.optimizer.rawValue),
+                "momentum": .float(options.momentum),
+                "dampening": .float(options.dampening),
+                "nesterov": .bool(options.nesterov),
                 "learning_rate": .float(options.learningRate),
                 "beta1": .float(options.beta1),
                 "beta2": .float(options.beta2),

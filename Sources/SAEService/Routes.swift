@@ -185,8 +185,8 @@ struct Routes: Sendable {
         return (rows.count, buffer)
     }
 
-    static func rows(_ values: [Float], width: Int) -> [ArraySlice<Float>] {
-        stride(from: 0, to: values.count, by: width).map { values[$0..<$0 + width] }
+    static func rows(_ values: [Float], width: Int) -> [[Float]] {
+        stride(from: 0, to: values.count, by: width).map { Array(values[$0..<$0 + width]) }
     }
 
     static func queryInteger(_ text: String, name: String, in range: ClosedRange<Int>) throws -> Int {
@@ -212,7 +212,7 @@ struct SparseRow: Encodable {
 }
 
 struct ReconstructResponse: Encodable {
-    var reconstructions: [ArraySlice<Float>]
+    var reconstructions: [[Float]]
     var mse: [Double]
 }
 

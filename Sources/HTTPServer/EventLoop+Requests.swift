@@ -1,0 +1,140 @@
+import Glibc
+
+// Request flow on the event loop: decode, check the head, answer `Expect`, hand the complete
+// request to a worker, and take the connection back when the worker is done.
+
+extension EventLoop {
+    /// The methods the server implements; any other well-formed method gets 501.
+    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+
+    /// The interim response sent before reading a body the client held back.
+    static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Decodes whatever is buffered until a request is dispatched, more input is needed, or
+    /// the connection is closed.
+    func advance(_ connection: LoopConnection, now: Double) {
+        while connection.isAwaitingHead || connection.isReadingBody {
+            let event: RequestDecoder.Event?
+            do {
+                event = try connection.decoder.next()
+            } catch {
+                self.respondAndClose(connection, error, now: now)
+                return
+            }
+            switch event {
+            case .head(let head, let framing)?:
+                self.begin(connection, head: head, framing: framing, now: now)
+            case .body(let body)?:
+                self.dispatch(connection, body: body)
+                return
+            case nil:
+                // Waiting for input that can no longer come.
+                if connection.isInputClosed { self.drop(connection) }
+                return
+            }
+        }
+    }
+
+    /// Checks a new head (method, target, route, expectation) and starts reading its body.
+    private func begin(
+        _ connection: LoopConnection, head: RequestHead, framing: BodyFraming, now: Double
+    ) {
+        guard Self.knownMethods.contains(head.method) else {
+            let error = HTTPParseError.notImplemented("method '\(head.method)' is not implemented")
+            self.respondAndClose(connection, error, now: now)
+            return
+        }
+        let target: RequestTarget
+        do {
+            target = try RequestTarget(parsing: head.target)
+        } catch {
+            self.respondAndClose(connection, error, now: now)
+            return
+        }
+        let route = self.core.router.match(method: head.method, segments: target.segments)
+
+        // Expectations are an HTTP/1.1 feature; HTTP/1.0 clients never wait for 100.
+        let expectations = head.headers.tokens("Expect")
+        if head.version == .http1_1 && head.headers.contains("Expect") {
+            guard expectations == ["100-continue"] else {
+                let value = head.headers.values("Expect").joined(separator: ", ")
+                self.respondAndClose(connection, HTTPParseError.expectationFailed(value), now: now)
+                return
+            }
+            if !framing.isEmpty {
+                // The head alone decides a failed route: answer now instead of reading the body.
+                if let failure = route.errorResponse(method: head.method, path: target.path) {
+                    self.respondAndClose(connection, failure, now: now)
+                    return
+                }
+                guard self.sendInterim(connection) else { return }
+            }
+        }
+
+        connection.phase = .readingBody(PendingRequest(head: head, target: target, route: route))
+        connection.deadline = now + self.configuration.bodyTimeoutSeconds
+        connection.decoder.startBody()
+    }
+
+    /// Sends `100 Continue`; drops the connection when the socket will not take it at once
+    /// (only possible for a client that has stopped reading).
+    private func sendInterim(_ connection: LoopConnection) -> Bool {
+        let sent = Self.continueResponse.withUnsafeBytes { bytes in
+            send(connection.connection.fd, bytes.baseAddress, bytes.count,
+                 Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+        }
+        guard sent == Self.continueResponse.count else {
+            self.drop(connection)
+            return false
+        }
+        return true
+    }
+
+    /// Hands the complete request to a worker thread; the connection is busy until it reports.
+    private func dispatch(_ connection: LoopConnection, body: [UInt8]) {
+        guard case .readingBody(let pending) = connection.phase else {
+            preconditionFailure("dispatch in phase \(connection.phase)")
+        }
+        var parameters: [String: String] = [:]
+        if case .matched(_, let captured) = pending.route { parameters = captured }
+        let request = HTTPRequest(
+            head: pending.head, path: pending.target.path, query: pending.target.query, body: body,
+            pathParameters: parameters, remoteAddress: connection.connection.remoteAddress)
+
+        connection.phase = .busy
+        connection.deadline = .infinity
+        if self.isDraining { connection.connection.markDraining() }
+        let exchange = Exchange(
+            connection: connection.connection, request: request, route: pending.route,
+            wantsKeepAlive: pending.head.wantsKeepAlive)
+        RequestWorker.start(exchange, core: self.core)
+    }
+
+    /// Takes a connection back from its worker: reuse it for the next request, or close it.
+    func finish(_ id: UInt64, keepOpen: Bool, now: Double) {
+        guard let connection = self.connections[id], case .busy = connection.phase else { return }
+        connection.hasServedRequest = true
+        if keepOpen && self.isDraining && connection.decoder.isIdle {
+            // Idle now, like the connections draining closed at once.
+            self.drop(connection)
+            return
+        }
+        guard keepOpen && !self.isDraining else {
+            self.startLingering(connection, now: now)
+            return
+        }
+        connection.phase = .awaitingHead
+        connection.deadline = now + (connection.decoder.isIdle
+            ? self.configuration.idleTimeoutSeconds : self.configuration.headerTimeoutSeconds)
+        // Pipelined requests may already be buffered.
+        self.advance(connection, now: now)
+    }
+}
+
+extension LoopConnection {
+    /// Whether the connection is reading a request body.
+    var isReadingBody: Bool {
+        if case .readingBody = self.phase { return true }
+        return false
+    }
+}

@@ -1,0 +1,293 @@
+import Glibc
+
+/// The single thread that accepts connections and reads every socket, using `poll`.
+///
+/// It owns the listening socket and all `LoopConnection` state; nothing here is touched from
+/// another thread. Requests are decoded here and handed, complete, to `RequestWorker` threads,
+/// which write the responses and report back through `ServerCore`'s mailbox and wake pipe.
+/// Idle keep-alive connections therefore cost a `pollfd` and a small buffer, not a thread.
+final class EventLoop {
+    /// Bytes read per `recv`.
+    static let readBufferSize = 65_536
+    /// The longest a closing connection's input is read and discarded.
+    static let lingerSeconds = 2.0
+    /// Lingering ends early once the peer has sent nothing for this long.
+    static let lingerQuietSeconds = 0.2
+    /// Connections accepted per wake-up before other sockets get a turn.
+    static let maxAcceptsPerWake = 128
+
+    let core: ServerCore
+    private var listener: Int32?
+    private(set) var connections: [UInt64: LoopConnection] = [:]
+    private var nextID: UInt64 = 0
+    private var acceptPausedUntil = 0.0
+    private(set) var isDraining = false
+    let readBuffer = UnsafeMutableRawBufferPointer.allocate(
+        byteCount: EventLoop.readBufferSize, alignment: 1)
+
+    /// Creates a loop serving `listener`, which it closes when draining starts.
+    init(core: ServerCore, listener: Int32) {
+        self.core = core
+        self.listener = listener
+    }
+
+    deinit {
+        self.readBuffer.deallocate()
+        self.closeListener()
+    }
+
+    var configuration: ServerConfiguration { self.core.configuration }
+
+    /// Runs until the server has drained (or was forced) and every connection is gone.
+    func run() {
+        while self.runOnce() {}
+        self.closeListener()
+        self.connections.removeAll()
+    }
+
+    // MARK: - One iteration
+
+    /// Waits for and handles one round of events; false when the loop should end.
+    private func runOnce() -> Bool {
+        var descriptors = [pollfd(fd: self.core.wakePipe.readFD, events: Int16(POLLIN), revents: 0)]
+        var owners: [LoopConnection?] = [nil]
+        var listenerIndex: Int?
+        let start = monotonicSeconds()
+        if let listener, start >= self.acceptPausedUntil {
+            listenerIndex = descriptors.count
+            descriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0))
+            owners.append(nil)
+        }
+        for connection in self.connections.values {
+            guard let events = connection.pollEvents else { continue }
+            descriptors.append(pollfd(fd: connection.connection.fd, events: events, revents: 0))
+            owners.append(connection)
+        }
+
+        let ready = poll(&descriptors, nfds_t(descriptors.count), self.pollTimeout(now: start))
+        if ready < 0 && errno != EINTR {
+            self.core.log("http: poll failed: \(String(cString: strerror(errno)))")
+        }
+        if descriptors[0].revents != 0 { self.core.wakePipe.drain() }
+
+        let now = monotonicSeconds()
+        let messages = self.core.takeMessages()
+        if messages.isForcing {
+            self.forceCloseAll()
+            return false
+        }
+        for finished in messages.finished {
+            self.finish(finished.id, keepOpen: finished.keepOpen, now: now)
+        }
+        if messages.isDraining && !self.isDraining { self.beginDraining(now: now) }
+
+        if let listenerIndex, descriptors[listenerIndex].revents != 0 {
+            self.acceptConnections(now: now)
+        }
+        for (index, owner) in owners.enumerated() where descriptors[index].revents != 0 {
+            guard let owner, self.connections[owner.id] === owner else { continue }
+            self.handle(owner, revents: descriptors[index].revents, now: now)
+        }
+        self.expireDeadlines(now: now)
+        return !(self.isDraining && self.connections.isEmpty)
+    }
+
+    /// Milliseconds until the nearest deadline, at most one second.
+    private func pollTimeout(now: Double) -> Int32 {
+        var earliest = now + 1
+        for connection in self.connections.values { earliest = min(earliest, connection.deadline) }
+        if self.acceptPausedUntil > now { earliest = min(earliest, self.acceptPausedUntil) }
+        return pollMilliseconds(earliest - now)
+    }
+
+    private func handle(_ connection: LoopConnection, revents: Int16, now: Double) {
+        switch connection.phase {
+        case .awaitingHead, .readingBody, .lingering:
+            self.read(connection, now: now)
+        case .busy:
+            connection.isInputClosed = true
+            connection.connection.markPeerGone()
+        case .closing:
+            if revents & Int16(POLLERR | POLLHUP) != 0 {
+                self.drop(connection)
+            } else {
+                self.flush(connection, now: now)
+            }
+        }
+    }
+
+    // MARK: - Accepting
+
+    private func acceptConnections(now: Double) {
+        guard let listener else { return }
+        for _ in 0..<Self.maxAcceptsPerWake {
+            switch Socket.accept(listener) {
+            case .wouldBlock:
+                return
+            case .failed(let code):
+                if code == EINTR || code == ECONNABORTED { continue }
+                // Typically out of descriptors: back off rather than spin on a ready listener.
+                self.core.log("http: accept failed: \(String(cString: strerror(code)))")
+                self.acceptPausedUntil = now + 0.1
+                return
+            case .accepted(let fd, let remoteAddress):
+                self.nextID += 1
+                let connection = LoopConnection(
+                    connection: Connection(id: self.nextID, fd: fd, remoteAddress: remoteAddress),
+                    limits: self.core.limits,
+                    deadline: now + self.configuration.headerTimeoutSeconds)
+                let activeCount = self.connections.values.reduce(0) { $0 + ($1.isActive ? 1 : 0) }
+                self.connections[connection.id] = connection
+                if activeCount >= self.configuration.maxConnections {
+                    self.respondAndClose(connection, Self.tooManyConnections(self.configuration), now: now)
+                }
+            }
+        }
+    }
+
+    private static func tooManyConnections(_ configuration: ServerConfiguration) -> HTTPStatusError {
+        HTTPStatusError(
+            status: 503, code: "too_many_connections",
+            message: "the server is at its limit of \(configuration.maxConnections) connections",
+            headers: ["Retry-After": "1"])
+    }
+
+    // MARK: - Reading
+
+    private func read(_ connection: LoopConnection, now: Double) {
+        let count = recv(connection.connection.fd, self.readBuffer.baseAddress, self.readBuffer.count, 0)
+        if count < 0 {
+            if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { self.drop(connection) }
+            return
+        }
+        if count == 0 {
+            connection.isInputClosed = true
+            self.drop(connection)
+            return
+        }
+        if case .lingering = connection.phase {
+            connection.deadline = min(connection.lingerEnd, now + Self.lingerQuietSeconds)
+            return
+        }
+
+        let wasIdle = connection.decoder.isIdle
+        connection.decoder.append(UnsafeRawBufferPointer(rebasing: self.readBuffer[0..<count]))
+        if wasIdle && connection.hasServedRequest && connection.isAwaitingHead {
+            connection.deadline = now + self.configuration.headerTimeoutSeconds
+        }
+        self.advance(connection, now: now)
+    }
+
+    // MARK: - Deadlines and closing
+
+    private func expireDeadlines(now: Double) {
+        for connection in self.connections.values where connection.deadline <= now {
+            switch connection.phase {
+            case .awaitingHead:
+                if connection.decoder.isIdle {
+                    self.drop(connection)
+                } else {
+                    let seconds = self.configuration.headerTimeoutSeconds
+                    let error = HTTPParseError.timeout("request header", seconds: seconds)
+                    self.respondAndClose(connection, error, now: now)
+                }
+            case .readingBody:
+                let seconds = self.configuration.bodyTimeoutSeconds
+                let error = HTTPParseError.timeout("request body", seconds: seconds)
+                self.respondAndClose(connection, error, now: now)
+            case .closing, .lingering:
+                self.drop(connection)
+            case .busy:
+                break
+            }
+        }
+    }
+
+    /// Sends the error response for `error` from the loop, then closes the connection.
+    func respondAndClose(_ connection: LoopConnection, _ error: some HTTPError, now: Double) {
+        self.respondAndClose(connection, HTTPResponse.error(error), now: now)
+    }
+
+    /// Sends `response` (with `Connection: close`) from the loop, then closes the connection
+    /// gracefully.
+    func respondAndClose(_ connection: LoopConnection, _ response: HTTPResponse, now: Double) {
+        connection.outbox = ResponseSerializer.complete(response, closes: true)
+        connection.outboxOffset = 0
+        connection.phase = .closing
+        connection.deadline = now + min(self.configuration.writeTimeoutSeconds, 10)
+        self.flush(connection, now: now)
+    }
+
+    /// Writes as much of the outbox as the socket takes now; lingers once it is all sent.
+    private func flush(_ connection: LoopConnection, now: Double) {
+        while connection.outboxOffset < connection.outbox.count {
+            let offset = connection.outboxOffset
+            let sent = connection.outbox.withUnsafeBytes { bytes in
+                // Safe: the outbox is non-empty while bytes remain to send.
+                let start = bytes.baseAddress! + offset
+                return send(connection.connection.fd, start, bytes.count - offset,
+                            Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            }
+            if sent > 0 {
+                connection.outboxOffset += sent
+            } else if sent < 0 && errno == EINTR {
+                continue
+            } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                return
+            } else {
+                self.drop(connection)
+                return
+            }
+        }
+        connection.outbox = []
+        self.startLingering(connection, now: now)
+    }
+
+    /// Shuts our sending side (the peer sees the end of our last response) and reads and
+    /// discards input until the peer closes or goes quiet, so that closing does not reset the
+    /// connection while the peer may still be reading that response.
+    func startLingering(_ connection: LoopConnection, now: Double) {
+        guard !connection.isInputClosed && !connection.connection.isBroken else {
+            self.drop(connection)
+            return
+        }
+        shutdown(connection.connection.fd, Int32(SHUT_WR))
+        connection.phase = .lingering
+        connection.lingerEnd = now + Self.lingerSeconds
+        connection.deadline = now + Self.lingerQuietSeconds
+    }
+
+    /// Forgets the connection; its socket closes once no worker holds it either.
+    func drop(_ connection: LoopConnection) {
+        self.connections[connection.id] = nil
+    }
+
+    // MARK: - Draining
+
+    private func beginDraining(now: Double) {
+        self.isDraining = true
+        self.closeListener()
+        for connection in self.connections.values {
+            switch connection.phase {
+            case .awaitingHead where connection.decoder.isIdle:
+                self.drop(connection)
+            case .busy:
+                connection.connection.markDraining()
+            default:
+                break
+            }
+        }
+    }
+
+    private func forceCloseAll() {
+        for connection in self.connections.values {
+            if case .busy = connection.phase { connection.connection.forceShut() }
+        }
+        self.connections.removeAll()
+    }
+
+    private func closeListener() {
+        if let listener { close(listener) }
+        self.listener = nil
+    }
+}

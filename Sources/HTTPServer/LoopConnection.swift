@@ -1,0 +1,80 @@
+import Glibc
+
+/// A request whose head has been accepted and whose body is being read.
+struct PendingRequest {
+    let head: RequestHead
+    let target: RequestTarget
+    let route: RouteMatch
+}
+
+/// The event loop's state for one connection. Touched only on the event loop thread.
+///
+/// Phases and their transitions:
+/// - `awaitingHead` → `readingBody` when a valid head arrives; → `closing` on a parse error or
+///   header timeout; dropped when idle too long or the peer closes.
+/// - `readingBody` → `busy` when the body is complete (a worker takes over writing);
+///   → `closing` on an error or body timeout.
+/// - `busy` → `awaitingHead` when the worker reports the connection reusable; else
+///   → `lingering`, or dropped when the socket broke.
+/// - `closing` (an error response is being flushed) → `lingering` once sent.
+/// - `lingering` (our side shut; unread input discarded so the peer gets our last response
+///   rather than a reset) → dropped at end of input, after a quiet spell, or at `lingerEnd`.
+final class LoopConnection {
+    enum Phase {
+        case awaitingHead
+        case readingBody(PendingRequest)
+        case busy
+        case closing
+        case lingering
+    }
+
+    let connection: Connection
+    var decoder: RequestDecoder
+    var phase = Phase.awaitingHead
+    /// When the current phase times out, in `monotonicSeconds()`; infinite while busy.
+    var deadline: Double
+    /// Whether at least one response was sent (later heads time from their first byte).
+    var hasServedRequest = false
+    /// Whether the peer shut its sending side; no more input will come.
+    var isInputClosed = false
+    /// When lingering must end even if the peer keeps sending.
+    var lingerEnd = 0.0
+    /// A response the loop itself is sending (errors only), and how much is sent.
+    var outbox: [UInt8] = []
+    var outboxOffset = 0
+
+    init(connection: Connection, limits: RequestLimits, deadline: Double) {
+        self.connection = connection
+        self.decoder = RequestDecoder(limits: limits)
+        self.deadline = deadline
+    }
+
+    var id: UInt64 { self.connection.id }
+
+    /// Whether the connection counts toward `maxConnections` (one being closed does not).
+    var isActive: Bool {
+        switch self.phase {
+        case .closing, .lingering: return false
+        default: return true
+        }
+    }
+
+    /// Whether the connection is between requests, waiting for a head.
+    var isAwaitingHead: Bool {
+        if case .awaitingHead = self.phase { return true }
+        return false
+    }
+
+    /// The `poll` events to wait for, or nil when the connection needs no polling.
+    var pollEvents: Int16? {
+        switch self.phase {
+        case .awaitingHead, .readingBody, .lingering:
+            return Int16(POLLIN)
+        case .busy:
+            // Only to notice a peer that goes away while its response is produced.
+            return self.isInputClosed ? nil : Socket.pollReadHangUp
+        case .closing:
+            return Int16(POLLOUT)
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import Foundation
+
+/// A complete request handed from the event loop to a worker thread.
+struct Exchange: Sendable {
+    let connection: Connection
+    let request: HTTPRequest
+    let route: RouteMatch
+    /// Whether the request allows the connection to persist (RFC 9112 §9.3).
+    let wantsKeepAlive: Bool
+}
+
+/// Runs handlers and writes their responses, each exchange on a thread of its own.
+///
+/// A dedicated thread (rather than a Dispatch queue) means a handler or stream producer that
+/// blocks for minutes never starves others of threads. Threads exist only while a request is
+/// in flight; idle connections cost none.
+enum RequestWorker {
+    /// Stack size of worker threads: handlers encode JSON, they do not recurse deeply.
+    static let stackSize = 1 << 20
+
+    /// Starts a thread that answers `exchange` and then reports back to the event loop.
+    static func start(_ exchange: Exchange, core: ServerCore) {
+        let thread = Thread {
+            let keepOpen = Self.answer(exchange, core: core)
+            core.finished(connection: exchange.connection.id, keepOpen: keepOpen)
+        }
+        thread.name = "saed.http.request"
+        thread.stackSize = Self.stackSize
+        thread.start()
+    }
+
+    /// Runs the handler and writes its response; returns whether the connection may be reused.
+    static func answer(_ exchange: Exchange, core: ServerCore) -> Bool {
+        let request = exchange.request
+        let response = Self.response(for: exchange, core: core)
+        let connection = exchange.connection
+        let isHTTP10 = request.version == HTTPVersion.http1_0.description
+        let keepOpen = exchange.wantsKeepAlive && !connection.isDraining
+            && !response.headers.tokens("Connection").contains("close")
+        let timeout = core.configuration.writeTimeoutSeconds
+
+        switch response.body {
+        case .bytes(let bytes):
+            let hasContent = !HTTPStatus.forbidsContent(response.status)
+            var message = ResponseSerializer.head(
+                status: response.status, headers: response.headers,
+                framing: hasContent ? .length(bytes.count) : .none, closes: !keepOpen,
+                announcesKeepAlive: isHTTP10 && keepOpen)
+            if hasContent && request.method != "HEAD" { message += bytes }
+            return connection.send(message, timeoutSeconds: timeout) && keepOpen
+
+        case .stream(let produce):
+            if request.method == "HEAD" {
+                let head = ResponseSerializer.head(
+                    status: response.status, headers: response.headers,
+                    framing: isHTTP10 ? .none : .chunked, closes: !keepOpen,
+                    announcesKeepAlive: isHTTP10 && keepOpen)
+                return connection.send(head, timeoutSeconds: timeout) && keepOpen
+            }
+            // A stream always ends its connection: simpler than tracking a producer that
+            // outlives its client, and event streams are long-lived anyway.
+            let head = ResponseSerializer.head(
+                status: response.status, headers: response.headers,
+                framing: isHTTP10 ? .none : .chunked, closes: true)
+            guard connection.send(head, timeoutSeconds: timeout) else { return false }
+            let writer = ResponseWriter(
+                connection: connection, isChunked: !isHTTP10, writeTimeoutSeconds: timeout)
+            produce(writer)
+            writer.finish()
+            return false
+        }
+    }
+
+    /// The handler's response, or the error response for what it threw or for a failed match.
+    private static func response(for exchange: Exchange, core: ServerCore) -> HTTPResponse {
+        let request = exchange.request
+        let internalError = HTTPResponse.error(
+            status: 500, code: "internal_error", message: "internal server error")
+        switch exchange.route {
+        case .notFound, .methodNotAllowed:
+            return exchange.route.errorResponse(method: request.method, path: request.path)
+                ?? internalError
+        case .matched(let handler, _):
+            do {
+                return try handler(request)
+            } catch let error as any HTTPError {
+                return .error(error)
+            } catch {
+                core.log("handler for \(request.method) \(request.path) failed: \(error)")
+                return internalError
+            }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import Synchronization
+
+/// A request handler. Runs on a thread of its own and may block; it may throw an `HTTPError`
+/// to choose its error response (any other error becomes 500).
+package typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
+
+/// The outcome of looking a request up in a `Router`.
+package enum RouteMatch: Sendable {
+    /// A route matched; `parameters` holds the decoded `:name` segments.
+    case matched(Handler, parameters: [String: String])
+    /// Routes exist for the path but not for the method; `allowed` lists the methods that would
+    /// match, HEAD included wherever GET is.
+    case methodNotAllowed(allowed: [String])
+    /// No route has this path.
+    case notFound
+}
+
+/// Maps a method and path to a handler.
+///
+/// A pattern is a path whose segments are literals or parameters: in `/v1/jobs/:id/events`,
+/// `:id` matches any one segment and captures it as `id`. Only a segment that *starts* with
+/// `:` is a parameter, so `/v1/jobs:validate` is a literal. Matching compares decoded segments
+/// exactly (case-sensitive, no trailing-slash folding). When several patterns match, the one
+/// with a literal at the first segment where they differ wins. A GET route also answers HEAD
+/// unless a HEAD route exists. Routes may be added at any time; lookups are thread-safe.
+package final class Router: Sendable {
+    private enum Segment: Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Route {
+        let method: String
+        let pattern: String
+        let segments: [Segment]
+        let handler: Handler
+    }
+
+    /// The registered routes in the order added; guarded by its own lock.
+    private let table = Mutex<[Route]>([])
+
+    /// Creates a router with no routes.
+    package init() {}
+
+    /// Registers `handler` for `method` (for example `GET`) and `pattern` (for example
+    /// `/v1/jobs/:id`).
+    ///
+    /// The pattern must start with `/`, parameter names must be non-empty and distinct, and a
+    /// method and pattern pair may be added once; breaking these is a programming error.
+    package func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+        precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
+        let segments = Self.split(pattern).map { text -> Segment in
+            text.hasPrefix(":") ? .parameter(String(text.dropFirst())) : .literal(text)
+        }
+        let names = segments.compactMap { if case .parameter(let name) = $0 { name } else { nil } }
+        precondition(
+            !names.contains("") && Set(names).count == names.count,
+            "route pattern '\(pattern)' has an empty or repeated parameter name")
+
+        let route = Route(method: method, pattern: pattern, segments: segments, handler: handler)
+        self.table.withLock { routes in
+            precondition(
+                !routes.contains { $0.method == method && $0.segments == segments },
+                "route \(method) \(pattern) is already registered")
+            routes.append(route)
+        }
+    }
+
+    /// The registered method and pattern pairs, in the order added.
+    package var routes: [(method: String, pattern: String)] {
+        self.table.withLock { $0.map { (method: $0.method, pattern: $0.pattern) } }
+    }
+
+    /// Looks up a raw (still percent-encoded) path such as `/v1/jobs/a%20b`; a path that does
+    /// not decode matches nothing.
+    package func match(method: String, path: String) -> RouteMatch {
+        var segments: [String] = []
+        for raw in Self.split(path) {
+            guard let segment = percentDecoded(Substring(raw), plusAsSpace: false) else {
+                return .notFound
+            }
+            segments.append(segment)
+        }
+        return self.match(method: method, segments: segments)
+    }
+
+    /// Looks up decoded path segments, as `RequestTarget.segments` gives them.
+    package func match(method: String, segments: [String]) -> RouteMatch {
+        let candidates = self.table.withLock { $0 }.compactMap { route in
+            Self.bind(route.segments, to: segments).map { (route: route, parameters: $0) }
+        }
+        guard !candidates.isEmpty else { return .notFound }
+
+        func best(for method: String) -> (route: Route, parameters: [String: String])? {
+            candidates.filter { $0.route.method == method }.max {
+                Self.isLessSpecific($0.route.segments, than: $1.route.segments)
+            }
+        }
+        if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
+            return .matched(hit.route.handler, parameters: hit.parameters)
+        }
+        var allowed = Set(candidates.map(\.route.method))
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allowed: Self.ordered(allowed))
+    }
+
+    // MARK: - Matching
+
+    /// The segments of a path: `/` gives `[""]`, `/a/b` gives `["a", "b"]`.
+    private static func split(_ path: String) -> [String] {
+        path.dropFirst().split(separator: "/", omittingEmptySubsequences: false).map(String.init)
+    }
+
+    /// The parameters `pattern` captures from `segments`, or nil when it does not match.
+    private static func bind(_ pattern: [Segment], to segments: [String]) -> [String: String]? {
+        guard pattern.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (part, segment) in zip(pattern, segments) {
+            switch part {
+            case .literal(let text): guard text == segment else { return nil }
+            case .parameter(let name): parameters[name] = segment
+            }
+        }
+        return parameters
+    }
+
+    /// Whether `lhs` has a parameter where `rhs` first differs from it with a literal.
+    private static func isLessSpecific(_ lhs: [Segment], than rhs: [Segment]) -> Bool {
+        for (left, right) in zip(lhs, rhs) {
+            switch (left, right) {
+            case (.parameter, .literal): return true
+            case (.literal, .parameter): return false
+            default: continue
+            }
+        }
+        return false
+    }
+
+    /// Methods in the conventional order, unknown ones last alphabetically.
+    private static func ordered(_ methods: Set<String>) -> [String] {
+        let order = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+        return order.filter(methods.contains) + methods.subtracting(order).sorted()
+    }
+}
+
+extension RouteMatch {
+    /// The 404 or 405 response for a failed match; nil for `.matched`.
+    package func errorResponse(method: String, path: String) -> HTTPResponse? {
+        switch self {
+        case .matched:
+            return nil
+        case .notFound:
+            return .error(status: 404, code: "not_found", message: "no route for \(method) \(path)")
+        case .methodNotAllowed(let allowed):
+            let allow = allowed.joined(separator: ", ")
+            return .error(
+                status: 405, code: "method_not_allowed",
+                message: "method \(method) is not allowed on \(path); allowed: \(allow)",
+                headers: ["Allow": allow])
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import Foundation
+import Glibc
+import Synchronization
+
+@testable import HTTPServer
+
+/// A value shared between a handler thread and the test; read and written under one lock.
+final class Probe<Value: Sendable>: Sendable {
+    private let value: Mutex<Value>
+
+    init(_ value: Value) { self.value = Mutex(value) }
+
+    func set(_ newValue: Value) { self.value.withLock { $0 = newValue } }
+
+    func get() -> Value { self.value.withLock { $0 } }
+
+    /// Polls until `condition` holds or `seconds` pass; returns whether it held.
+    func wait(seconds: Double, until condition: (Value) -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if condition(self.get()) { return true }
+            usleep(10_000)
+        }
+        return condition(self.get())
+    }
+}
+
+/// A live server on 127.0.0.1 port 0 with the routes the socket tests use.
+///
+/// Routes: `GET /hello`, `POST /echo` (body back), `GET /inspect` (method, path, query and
+/// parameters as text), `GET|DELETE /v1/jobs/:id`, `POST /v1/jobs`, `POST /v1/jobs:validate`,
+/// `GET /files/:name`, `GET /fail` (plain error), `GET /conflict` (an `HTTPError`),
+/// `GET /slow` (300 ms), `GET /stream` (three chunks) and `GET /follow` (one chunk, then waits
+/// for the client to leave and records when `isClosed` turned true in `followClosedAt`).
+final class TestServer {
+    let server: HTTPServer
+    let port: Int
+    /// When the `/follow` producer saw its writer close, in seconds since 1970; 0 until then.
+    let followClosedAt: Probe<Double>
+    /// Whether the `/follow` producer has returned.
+    let followReturned: Probe<Bool>
+
+    init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
+        var configuration = ServerConfiguration()
+        configuration.port = 0
+        configure(&configuration)
+        let router = Router()
+        let closedAt = Probe(0.0)
+        let returned = Probe(false)
+        Self.addRoutes(to: router, followClosedAt: closedAt, followReturned: returned)
+        self.followClosedAt = closedAt
+        self.followReturned = returned
+        self.server = HTTPServer(configuration: configuration, router: router)
+        try self.server.start()
+        self.port = self.server.port
+    }
+
+    /// A new raw connection to the server.
+    func client(timeoutSeconds: Double = 5) throws -> RawClient {
+        try RawClient(port: self.port, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Shuts the server down.
+    func stop(graceSeconds: Double = 1) {
+        self.server.shutdown(graceSeconds: graceSeconds)
+    }
+
+    private static func addRoutes(
+        to router: Router, followClosedAt: Probe<Double>, followReturned: Probe<Bool>
+    ) {
+        router.add("GET", "/hello") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: .bytes(Array("hello".utf8)))
+        }
+        router.add("POST", "/echo") { request in
+            HTTPResponse(status: 200, headers: ["X-Method": request.method], body: .bytes(request.body))
+        }
+        router.add("GET", "/inspect") { request in
+            let query = request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
+            let text = "\(request.method) \(request.path) [\(query.joined(separator: "&"))] \(request.version)"
+            return HTTPResponse(status: 200, body: .bytes(Array(text.utf8)))
+        }
+        router.add("GET", "/v1/jobs/:id") { request in
+            .json(200, Array("{\"id\":\(jsonQuoted(request.pathParameters["id"] ?? ""))}".utf8))
+        }
+        router.add("DELETE", "/v1/jobs/:id") { _ in HTTPResponse(status: 204) }
+        router.add("POST", "/v1/jobs") { _ in .json(201, Array("{}".utf8)) }
+        router.add("POST", "/v1/jobs:validate") { _ in .json(200, Array("{\"valid\":true}".utf8)) }
+        router.add("GET", "/files/:name") { request in
+            HTTPResponse(status: 200, body: .bytes(Array((request.pathParameters["name"] ?? "").utf8)))
+        }
+        router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
+        router.add("GET", "/conflict") { _ in
+            throw HTTPStatusError(
+                status: 409, code: "job_conflict", message: "job \"j1\" is running",
+                headers: ["Retry-After": "3"])
+        }
+        router.add("GET", "/slow") { _ in
+            usleep(300_000)
+            return HTTPResponse(status: 200, body: .bytes(Array("slow".utf8)))
+        }
+        router.add("GET", "/stream") { _ in
+            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
+                for word in ["one", "two", "three"] { writer.write(Array(word.utf8)) }
+            })
+        }
+        router.add("GET", "/follow") { _ in
+            HTTPResponse(status: 200, body: .stream { writer in
+                writer.write(Array("first".utf8))
+                // Bounded: a producer idles until its client leaves, for at most 10 s here.
+                for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
+                if writer.isClosed { followClosedAt.set(Date().timeIntervalSince1970) }
+                followReturned.set(true)
+            })
+        }
+    }
+}

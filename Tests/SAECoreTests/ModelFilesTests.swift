@@ -1,0 +1,183 @@
+import Foundation
+import SAECore
+import Testing
+
+/// A fresh directory under the system's temporary directory.
+private func makeScratchDirectory() throws -> URL {
+    let url = FileManager.default.temporaryDirectory
+        .appendingPathComponent("saed-model-tests-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    return url
+}
+
+/// An autoencoder whose parameters are distinct, deterministic, non-round values.
+private func makeModel(_ config: AutoencoderConfig) -> Autoencoder {
+    var state: UInt32 = 12345
+    func next(_ count: Int) -> [Float] {
+        (0..<count).map { _ in
+            state = state &* 1_664_525 &+ 1_013_904_223
+            return Float(Int32(bitPattern: state)) / Float(Int32.max) * 0.3
+        }
+    }
+    let (inputs, latents) = (config.inputSize, config.hiddenSize)
+    return Autoencoder(
+        config: config, wEnc: next(inputs * latents), bEnc: next(latents),
+        wDec: next(latents * inputs), bDec: next(inputs))
+}
+
+struct ModelFilesTests {
+    @Test func saveThenLoadReturnsAnEqualModelAndTheSameConfigBytes() throws {
+        let root = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let directory = root.appendingPathComponent("models/run-1")  // created by save
+        let config = AutoencoderConfig(
+            inputSize: 5, hiddenSize: 7, activation: .sigmoid, decoderActivation: .identity,
+            topK: 3)
+        let model = makeModel(config)
+        let configJSON = Data("{\"lr\": 0.001, \"name\": \"é\"}\n".utf8)
+
+        try model.save(to: directory, configJSON: configJSON)
+        let (loaded, loadedJSON) = try Autoencoder.load(from: directory)
+
+        #expect(loaded == model)
+        #expect(loaded.config == config)
+        #expect(loadedJSON == configJSON)
+        let names = try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+        #expect(names == ["cfg.json", "model.safetensors"])
+    }
+
+    @Test func weightsFileCarriesTheSpecTensorsAndMetadata() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = makeModel(AutoencoderConfig(inputSize: 3, hiddenSize: 2, topK: 1))
+        try model.save(to: directory, configJSON: Data("{}".utf8))
+
+        let (tensors, metadata) = try SafeTensors.read(
+            contentsOf: directory.appendingPathComponent("model.safetensors"))
+        #expect(tensors["W_enc"]?.shape == [3, 2])
+        #expect(tensors["b_enc"]?.shape == [2])
+        #expect(tensors["W_dec"]?.shape == [2, 3])
+        #expect(tensors["b_dec"]?.shape == [3])
+        #expect(tensors["W_dec"]?.values == model.wDec)
+        #expect(metadata == ["activation": "relu", "decoder_activation": "relu", "top_k": "1"])
+    }
+
+    @Test func weightsWithoutMetadataLoadWithDefaultActivations() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let model = makeModel(AutoencoderConfig(inputSize: 4, hiddenSize: 3))
+        // As another tool would write it: the four tensors, in another order, no metadata.
+        try SafeTensors.write(
+            [
+                SafeTensors.Tensor(name: "b_dec", shape: [4], values: model.bDec),
+                SafeTensors.Tensor(name: "W_dec", shape: [3, 4], values: model.wDec),
+                SafeTensors.Tensor(name: "W_enc", shape: [4, 3], values: model.wEnc),
+                SafeTensors.Tensor(name: "b_enc", shape: [3], values: model.bEnc),
+                SafeTensors.Tensor(name: "threshold", shape: [3], values: [0, 0, 0]),
+            ],
+            to: directory.appendingPathComponent("model.safetensors"))
+        try Data("{\"source\": \"elsewhere\"}".utf8).write(
+            to: directory.appendingPathComponent("cfg.json"))
+
+        let (loaded, _) = try Autoencoder.load(from: directory)
+        #expect(loaded == model)
+        #expect(loaded.config.activation == .relu)
+        #expect(loaded.config.decoderActivation == .relu)
+        #expect(loaded.config.topK == nil)
+    }
+
+    @Test func secondSaveReplacesTheFirst() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let first = makeModel(AutoencoderConfig(inputSize: 2, hiddenSize: 2))
+        var second = first
+        second.bDec = [9, -9]
+        try first.save(to: directory, configJSON: Data("1".utf8))
+        try second.save(to: directory, configJSON: Data("2".utf8))
+
+        let (loaded, json) = try Autoencoder.load(from: directory)
+        #expect(loaded == second)
+        #expect(json == Data("2".utf8))
+    }
+
+    /// Writes the tensors of a 2 → 3 model with one tensor or metadata entry spoiled.
+    private func writeSpoiled(
+        in directory: URL, replacing name: String? = nil, with tensor: SafeTensors.Tensor? = nil,
+        metadata: [String: String] = [:]
+    ) throws {
+        let model = makeModel(AutoencoderConfig(inputSize: 2, hiddenSize: 3))
+        var tensors = [
+            SafeTensors.Tensor(name: "W_enc", shape: [2, 3], values: model.wEnc),
+            SafeTensors.Tensor(name: "b_enc", shape: [3], values: model.bEnc),
+            SafeTensors.Tensor(name: "W_dec", shape: [3, 2], values: model.wDec),
+            SafeTensors.Tensor(name: "b_dec", shape: [2], values: model.bDec),
+        ]
+        tensors.removeAll { $0.name == name }
+        if let tensor { tensors.append(tensor) }
+        try SafeTensors.write(
+            tensors, metadata: metadata, to: directory.appendingPathComponent("model.safetensors"))
+        try Data("{}".utf8).write(to: directory.appendingPathComponent("cfg.json"))
+    }
+
+    @Test func inconsistentWeightsAreRejectedNamingTheProblem() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [(String?, SafeTensors.Tensor?, [String: String], String)] = [
+            (
+                "b_enc", SafeTensors.Tensor(name: "b_enc", shape: [2], values: [0, 0]), [:],
+                "b_enc has shape [2]; expected [3]"
+            ),
+            (
+                "W_dec",
+                SafeTensors.Tensor(
+                    name: "W_dec", shape: [2, 3], values: Array(repeating: 0, count: 6)),
+                [:], "W_dec has shape [2, 3]; expected [3, 2]"
+            ),
+            ("b_dec", nil, [:], "there is no 'b_dec' tensor"),
+            (
+                "W_enc",
+                SafeTensors.Tensor(
+                    name: "W_enc", shape: [6], values: Array(repeating: 0, count: 6)),
+                [:], "W_enc has shape [6]; expected [d_in, d_sae]"
+            ),
+            (
+                "b_enc", SafeTensors.Tensor(name: "b_enc", shape: [3], values: [0, .nan, 0]), [:],
+                "b_enc element 1 is nan; expected finite"
+            ),
+            (
+                nil, nil, ["activation": "gelu"],
+                "metadata activation is 'gelu'; expected one of relu"
+            ),
+            (nil, nil, ["top_k": "4"], "metadata top_k is '4'; expected 1...3"),
+        ]
+        for (index, (name, tensor, metadata, reason)) in cases.enumerated() {
+            try writeSpoiled(in: directory, replacing: name, with: tensor, metadata: metadata)
+            let error = #expect(throws: DataError.self) { try Autoencoder.load(from: directory) }
+            #expect(error?.code == "model_invalid", "case \(index)")
+            #expect(error?.file == "model.safetensors")
+            #expect(
+                error?.message.contains(reason) == true,
+                "case \(index): \(String(describing: error))")
+        }
+    }
+
+    @Test func missingConfigFileIsFileNotFound() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try writeSpoiled(in: directory)
+        try FileManager.default.removeItem(at: directory.appendingPathComponent("cfg.json"))
+
+        let error = #expect(throws: DataError.self) { try Autoencoder.load(from: directory) }
+        #expect(error == .fileNotFound(file: "cfg.json"))
+    }
+
+    @Test func noneTopKMeansNoTopK() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try writeSpoiled(in: directory, metadata: ["top_k": "None", "activation": "Identity"])
+
+        let (loaded, _) = try Autoencoder.load(from: directory)
+        #expect(loaded.config.topK == nil)
+        #expect(loaded.config.activation == .identity)
+    }
+}

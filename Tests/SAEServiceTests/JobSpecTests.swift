@@ -1,0 +1,107 @@
+import Foundation
+import SAECore
+import Testing
+@testable import SAEService
+
+struct JobSpecTests {
+    static func parse(_ text: String) throws -> JobSpec {
+        try JobSpec.parse(JSONValue.parse(Array(text.utf8)))
+    }
+
+    @Test func defaultsFollowTheClassicRecipe() throws {
+        let spec = try Self.parse(#"{"dataset": "fashion-mnist"}"#)
+        #expect(spec.training == DatasetSource(reference: .builtin(name: "fashion-mnist", split: "train"), limit: nil))
+        #expect(spec.validation == nil)
+        #expect(spec.hiddenSize == 128)
+        #expect(spec.activation == .relu && spec.decoderActivation == .relu)
+        #expect(spec.options.learningRate == 1e-3)
+        #expect(spec.options.sparsity.kind == .l1)
+        #expect(spec.options.reconstruction == .mse)
+    }
+
+    @Test func everyFieldIsReadAndTheNormalFormParsesBackToTheSameSpec() throws {
+        let spec = try Self.parse("""
+            {"name": "n", "dataset": {"path": "a/b.npy", "limit": 10},
+             "validation": {"name": "fashion-mnist", "split": "test", "limit": 5},
+             "model": {"hidden_size": 64, "activation": "sigmoid", "decoder_activation": "sigmoid"},
+             "reconstruction": "bce", "sparsity": {"kind": "kl", "beta": 3, "rho": 0.1},
+             "optimizer": {"learning_rate": 0.01, "beta1": 0.8, "beta2": 0.99, "epsilon": 1e-6, "weight_decay": 0.001},
+             "epochs": 3, "batch_size": 32, "seed": 42, "shuffle": false}
+            """)
+        #expect(spec.name == "n")
+        #expect(spec.training == DatasetSource(reference: .path("a/b.npy"), limit: 10))
+        #expect(spec.validation == DatasetSource(reference: .builtin(name: "fashion-mnist", split: "test"), limit: 5))
+        #expect(spec.hiddenSize == 64)
+        #expect(spec.options.sparsity.kind == .kl && spec.options.sparsity.beta == 3 && spec.options.sparsity.rho == 0.1)
+        #expect(spec.options.learningRate == 0.01 && spec.options.beta1 == 0.8 && spec.options.beta2 == 0.99)
+        #expect(spec.options.epsilon == 1e-6 && spec.options.weightDecay == 0.001)
+        #expect(spec.options.epochs == 3 && spec.options.batchSize == 32 && spec.options.seed == 42)
+        #expect(spec.options.shuffle == false && spec.options.reconstruction == .bce)
+        #expect(try JobSpec.parse(spec.json) == spec)
+        // Floats print as their shortest decimal.
+        guard case .object(let fields) = spec.json, case .object(let optimizer)? = fields["optimizer"] else {
+            Issue.record("normal form is not an object")
+            return
+        }
+        #expect(optimizer["learning_rate"] == .number(0.01))
+    }
+
+    @Test func topKMustNotExceedTheHiddenSize() throws {
+        #expect(throws: ServiceError.invalidField(path: "sparsity.k", message: "must be between 1 and 16, got 32")) {
+            try Self.parse(#"{"dataset": "fashion-mnist", "model": {"hidden_size": 16}, "sparsity": {"kind": "topk", "k": 32}}"#)
+        }
+    }
+}
+
+struct JobTests {
+    static func makeJob() throws -> Job {
+        Job(id: "job_1", spec: try JobSpecTests.parse(#"{"dataset": "fashion-mnist", "epochs": 2}"#),
+            createdAt: Date(timeIntervalSince1970: 0))
+    }
+
+    @Test func lifecycleRecordsNumberedStateEpochAndEndEvents() throws {
+        var job = try Self.makeJob()
+        job.transition(to: .running, at: Date(timeIntervalSince1970: 1))
+        job.record(EpochRecord.sample(epoch: 1))
+        #expect(job.progress == 0.5)
+        job.modelID = "model_1"
+        job.transition(to: .succeeded, at: Date(timeIntervalSince1970: 2))
+        #expect(job.events.map(\.id) == [1, 2, 3, 4, 5])
+        #expect(job.events.map(\.kind) == [.state, .state, .epoch, .state, .end])
+        #expect(job.events[4].data.contains(#""model_id":"model_1""#))
+        #expect(job.progress == 1)
+        #expect(job.startedAt == Date(timeIntervalSince1970: 1) && job.finishedAt == Date(timeIntervalSince1970: 2))
+    }
+
+    @Test func requeueAfterInterruptionClearsTheHistory() throws {
+        var job = try Self.makeJob()
+        job.transition(to: .running, at: Date())
+        job.record(EpochRecord.sample(epoch: 1))
+        job.transition(to: .queued, at: Date())
+        #expect(job.history.isEmpty && job.progress == 0)
+        #expect(job.events.last?.data == #"{"state":"queued"}"#)
+    }
+
+    @Test func storedJobsReadBackEqual() throws {
+        let directory = URL(fileURLWithPath: NSTemporaryDirectory() + "saed-store-" + UUID().uuidString)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let store = try JobStore(directory: directory)
+        var job = try Self.makeJob()
+        job.transition(to: .running, at: Date())
+        job.record(EpochRecord.sample(epoch: 1))
+        try store.save(job)
+        try Data("{not json".utf8).write(to: directory.appendingPathComponent("job_broken.json"))
+        let (jobs, skipped) = store.loadAll()
+        #expect(jobs.count == 1)
+        #expect(jobs.first?.history == job.history && jobs.first?.events == job.events)
+        #expect(skipped.map(\.file) == ["job_broken.json"])
+    }
+}
+
+extension EpochRecord {
+    static func sample(epoch: Int) -> EpochRecord {
+        EpochRecord(epoch: epoch, loss: 0.5, reconstruction: 0.4, sparsity: 0.1, l0: 12.5, deadFraction: 0.25,
+                    deadCount: 2, validationReconstruction: 0.45, validationL0: 12, seconds: 1.5,
+                    samplesPerSecond: 1000, steps: epoch * 10)
+    }
+}
