@@ -20,15 +20,18 @@ let package = Package(
         ),
 
         // MARK: Libraries
-        .target(name: "SAECore", dependencies: ["COpenBLAS", "CZlib"]),
-        .target(name: "HTTPServer"),
-        .target(name: "SAEService", dependencies: ["SAECore", "HTTPServer"]),
+        .target(name: "SAECore", dependencies: ["COpenBLAS", "CZlib"], exclude: ["README.md"]),
+        .target(name: "HTTPServer", exclude: ["README.md"]),
+        .target(name: "SAEService", dependencies: ["SAECore", "HTTPServer", "CZlib"], exclude: ["README.md"]),
 
         // MARK: The daemon
         .executableTarget(name: "saed", dependencies: ["SAEService", "SAECore"]),
 
+        // MARK: Tools: fuzzing and benchmarks (print figures; never part of the test run's timing)
+        .executableTarget(name: "saed-fuzz-http", dependencies: ["HTTPServer"], path: "Fuzz/HTTPRequestFuzz"),
+
         // MARK: Tests
-        .testTarget(name: "SAECoreTests", dependencies: ["SAECore"]),
+        .testTarget(name: "SAECoreTests", dependencies: ["SAECore"], exclude: ["Fixtures"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "SAEServiceTests", dependencies: ["SAEService", "SAECore", "HTTPServer"]),
     ]

@@ -40,9 +40,10 @@ struct ChunkedBodyDecoder {
         while true {
             switch self.state {
             case .sizeLine:
-                guard let line = try self.nextLine(
-                    buffer, start: &start, limit: Self.maxSizeLineBytes,
-                    orElse: .badRequest("chunk size line too long"))
+                guard
+                    let line = try self.nextLine(
+                        buffer, start: &start, limit: Self.maxSizeLineBytes,
+                        orElse: .badRequest("chunk size line too long"))
                 else { return false }
                 let size = try self.chunkSize(line)
                 self.state = size == 0 ? .trailers : .data(remaining: size)
@@ -55,17 +56,19 @@ struct ChunkedBodyDecoder {
                 self.state = count == remaining ? .dataEnd : .data(remaining: remaining - count)
 
             case .dataEnd:
-                guard let line = try self.nextLine(
-                    buffer, start: &start, limit: 2,
-                    orElse: .badRequest("chunk data not followed by CRLF"))
+                guard
+                    let line = try self.nextLine(
+                        buffer, start: &start, limit: 2,
+                        orElse: .badRequest("chunk data not followed by CRLF"))
                 else { return false }
                 guard line.isEmpty else { throw .badRequest("chunk data not followed by CRLF") }
                 self.state = .sizeLine
 
             case .trailers:
-                guard let line = try self.nextLine(
-                    buffer, start: &start, limit: self.maxHeaderBytes,
-                    orElse: .headersTooLarge(limit: self.maxHeaderBytes))
+                guard
+                    let line = try self.nextLine(
+                        buffer, start: &start, limit: self.maxHeaderBytes,
+                        orElse: .headersTooLarge(limit: self.maxHeaderBytes))
                 else { return false }
                 self.trailerBytes += line.count + 2
                 guard self.trailerBytes <= self.maxHeaderBytes else {

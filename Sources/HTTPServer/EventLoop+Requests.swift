@@ -5,7 +5,9 @@ import Glibc
 
 extension EventLoop {
     /// The methods the server implements; any other well-formed method gets 501.
-    static let knownMethods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
+    static let knownMethods: Set<String> = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS",
+    ]
 
     /// The interim response sent before reading a body the client held back.
     static let continueResponse = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
@@ -80,8 +82,9 @@ extension EventLoop {
     /// (only possible for a client that has stopped reading).
     private func sendInterim(_ connection: LoopConnection) -> Bool {
         let sent = Self.continueResponse.withUnsafeBytes { bytes in
-            send(connection.connection.fd, bytes.baseAddress, bytes.count,
-                 Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+            send(
+                connection.connection.fd, bytes.baseAddress, bytes.count,
+                Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
         }
         guard sent == Self.continueResponse.count else {
             self.drop(connection)
@@ -123,9 +126,12 @@ extension EventLoop {
             self.startLingering(connection, now: now)
             return
         }
+        let configuration = self.configuration
+        let waitSeconds =
+            connection.decoder.isIdle
+            ? configuration.idleTimeoutSeconds : configuration.headerTimeoutSeconds
         connection.phase = .awaitingHead
-        connection.deadline = now + (connection.decoder.isIdle
-            ? self.configuration.idleTimeoutSeconds : self.configuration.headerTimeoutSeconds)
+        connection.deadline = now + waitSeconds
         // Pipelined requests may already be buffered.
         self.advance(connection, now: now)
     }

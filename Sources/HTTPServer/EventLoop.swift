@@ -138,24 +138,28 @@ final class EventLoop {
                     deadline: now + self.configuration.headerTimeoutSeconds)
                 let activeCount = self.connections.values.reduce(0) { $0 + ($1.isActive ? 1 : 0) }
                 self.connections[connection.id] = connection
-                if activeCount >= self.configuration.maxConnections {
-                    self.respondAndClose(connection, Self.tooManyConnections(self.configuration), now: now)
+                let limit = self.configuration.maxConnections
+                if activeCount >= limit {
+                    self.respondAndClose(
+                        connection, Self.tooManyConnections(limit: limit), now: now)
                 }
             }
         }
     }
 
-    private static func tooManyConnections(_ configuration: ServerConfiguration) -> HTTPStatusError {
+    /// The 503 for a connection beyond `maxConnections`.
+    private static func tooManyConnections(limit: Int) -> HTTPStatusError {
         HTTPStatusError(
             status: 503, code: "too_many_connections",
-            message: "the server is at its limit of \(configuration.maxConnections) connections",
+            message: "the server is at its limit of \(limit) connections",
             headers: ["Retry-After": "1"])
     }
 
     // MARK: - Reading
 
     private func read(_ connection: LoopConnection, now: Double) {
-        let count = recv(connection.connection.fd, self.readBuffer.baseAddress, self.readBuffer.count, 0)
+        let count = recv(
+            connection.connection.fd, self.readBuffer.baseAddress, self.readBuffer.count, 0)
         if count < 0 {
             if errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR { self.drop(connection) }
             return
@@ -225,8 +229,9 @@ final class EventLoop {
             let sent = connection.outbox.withUnsafeBytes { bytes in
                 // Safe: the outbox is non-empty while bytes remain to send.
                 let start = bytes.baseAddress! + offset
-                return send(connection.connection.fd, start, bytes.count - offset,
-                            Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                return send(
+                    connection.connection.fd, start, bytes.count - offset,
+                    Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
             }
             if sent > 0 {
                 connection.outboxOffset += sent

@@ -22,9 +22,13 @@ extension HTTPError {
 
 /// A ready-made `HTTPError` for callers that do not need an error type of their own.
 package struct HTTPStatusError: HTTPError, Equatable {
+    /// The status code.
     package var status: Int
+    /// A stable snake_case identifier.
     package var code: String
+    /// A human-readable explanation.
     package var message: String
+    /// Extra response headers.
     package var headers: HTTPHeaders
 
     /// Creates an error that answers with `status` and the JSON error body for `code`/`message`.

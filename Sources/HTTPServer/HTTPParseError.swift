@@ -5,8 +5,11 @@
 /// would begin. `code` is one stable value per status; `message` says what was wrong and, for
 /// limits, names the limit.
 package struct HTTPParseError: HTTPError, Equatable, CustomStringConvertible {
+    /// The status code: 400, 408, 413, 414, 417, 431, 501 or 505.
     package let status: Int
+    /// The stable code for `status`, for example `bad_request`.
     package let code: String
+    /// What was wrong, naming the limit for size errors.
     package let message: String
 
     private init(_ status: Int, _ code: String, _ message: String) {

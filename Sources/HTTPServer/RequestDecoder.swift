@@ -67,8 +67,10 @@ package struct RequestDecoder {
         switch framing {
         case .length(let length): self.state = .fixedLength(remaining: length)
         case .chunked:
-            self.state = .chunked(ChunkedBodyDecoder(
-                maxBodyBytes: self.limits.maxBodyBytes, maxHeaderBytes: self.limits.maxHeaderBytes))
+            self.state = .chunked(
+                ChunkedBodyDecoder(
+                    maxBodyBytes: self.limits.maxBodyBytes,
+                    maxHeaderBytes: self.limits.maxHeaderBytes))
         }
     }
 
@@ -183,7 +185,9 @@ package struct RequestDecoder {
     /// Releases consumed bytes once they dominate the buffer, so memory stays bounded.
     private mutating func compact() {
         if self.start == self.buffer.count {
-            self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= 16_384)
+            // Keep a small buffer for the next request; give a large one back, as an idle
+            // connection should cost little.
+            self.buffer.removeAll(keepingCapacity: self.buffer.capacity <= 4_096)
             self.start = 0
         } else if self.start >= 16_384 && self.start * 2 >= self.buffer.count {
             self.buffer.removeFirst(self.start)

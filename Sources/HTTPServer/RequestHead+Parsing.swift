@@ -44,11 +44,15 @@ extension RequestHead {
             throw .badRequest("invalid character in request target")
         }
         let version = try Self.parseVersion(parts[2])
-        return (String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self),
-                version)
+        return (
+            String(decoding: parts[0], as: UTF8.self), String(decoding: parts[1], as: UTF8.self),
+            version
+        )
     }
 
-    private static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError) -> HTTPVersion {
+    private static func parseVersion(_ bytes: ArraySlice<UInt8>) throws(HTTPParseError)
+        -> HTTPVersion
+    {
         let text = String(decoding: bytes, as: UTF8.self)
         let digits = Array(bytes.dropFirst(5))
         guard text.hasPrefix("HTTP/"), digits.count == 3, digits[1] == UInt8(ascii: "."),

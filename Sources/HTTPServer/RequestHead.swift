@@ -1,9 +1,13 @@
 /// The protocol version of a request; only 1.0 and 1.1 get past the parser.
 package struct HTTPVersion: Sendable, Equatable, CustomStringConvertible {
+    /// The digit before the dot.
     package var major: Int
+    /// The digit after the dot.
     package var minor: Int
 
+    /// HTTP/1.0.
     package static let http1_0 = HTTPVersion(major: 1, minor: 0)
+    /// HTTP/1.1.
     package static let http1_1 = HTTPVersion(major: 1, minor: 1)
 
     /// The version as written in a start line, for example `HTTP/1.1`.
@@ -64,6 +68,7 @@ package struct RequestLimits: Sendable {
     /// The longest body, counted after de-chunking; longer gives 413.
     package var maxBodyBytes: Int
 
+    /// Creates limits from byte counts; each must be positive.
     package init(maxTargetLength: Int, maxHeaderBytes: Int, maxBodyBytes: Int) {
         self.maxTargetLength = maxTargetLength
         self.maxHeaderBytes = maxHeaderBytes

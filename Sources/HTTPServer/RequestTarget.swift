@@ -40,9 +40,11 @@ package struct RequestTarget: Sendable, Equatable {
         var query: [String: String] = [:]
         if parts.count == 2 {
             for pair in parts[1].split(separator: "&") {
-                let nameAndValue = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let nameAndValue = pair.split(
+                    separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 guard let name = percentDecoded(nameAndValue[0], plusAsSpace: true),
-                    let value = percentDecoded(nameAndValue.dropFirst().first ?? "", plusAsSpace: true)
+                    let value = percentDecoded(
+                        nameAndValue.dropFirst().first ?? "", plusAsSpace: true)
                 else {
                     throw .badRequest("invalid percent-encoding in query string")
                 }
@@ -79,7 +81,9 @@ package struct RequestTarget: Sendable, Equatable {
 /// malformed or the decoded bytes are not valid UTF-8.
 package func percentDecoded(_ text: Substring, plusAsSpace: Bool) -> String? {
     let utf8 = Array(text.utf8)
-    guard utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) })
+    guard
+        utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }
+        )
     else { return String(text) }
 
     var bytes: [UInt8] = []

@@ -17,6 +17,8 @@ struct Exchange: Sendable {
 enum RequestWorker {
     /// Stack size of worker threads: handlers encode JSON, they do not recurse deeply.
     static let stackSize = 1 << 20
+    /// Bodies up to this size are copied behind the head and sent in one write.
+    static let coalescedBodyBytes = 65_536
 
     /// Starts a thread that answers `exchange` and then reports back to the event loop.
     static func start(_ exchange: Exchange, core: ServerCore) {
@@ -35,19 +37,28 @@ enum RequestWorker {
         let response = Self.response(for: exchange, core: core)
         let connection = exchange.connection
         let isHTTP10 = request.version == HTTPVersion.http1_0.description
-        let keepOpen = exchange.wantsKeepAlive && !connection.isDraining
+        let keepOpen =
+            exchange.wantsKeepAlive && !connection.isDraining
             && !response.headers.tokens("Connection").contains("close")
         let timeout = core.configuration.writeTimeoutSeconds
 
         switch response.body {
         case .bytes(let bytes):
             let hasContent = !HTTPStatus.forbidsContent(response.status)
-            var message = ResponseSerializer.head(
+            var head = ResponseSerializer.head(
                 status: response.status, headers: response.headers,
                 framing: hasContent ? .length(bytes.count) : .none, closes: !keepOpen,
                 announcesKeepAlive: isHTTP10 && keepOpen)
-            if hasContent && request.method != "HEAD" { message += bytes }
-            return connection.send(message, timeoutSeconds: timeout) && keepOpen
+            guard hasContent && request.method != "HEAD" && !bytes.isEmpty else {
+                return connection.send(head, timeoutSeconds: timeout) && keepOpen
+            }
+            // One write for small bodies (one segment on the wire); no copy of large ones.
+            if bytes.count <= Self.coalescedBodyBytes {
+                head += bytes
+                return connection.send(head, timeoutSeconds: timeout) && keepOpen
+            }
+            return connection.send(head, timeoutSeconds: timeout)
+                && connection.send(bytes, timeoutSeconds: timeout) && keepOpen
 
         case .stream(let produce):
             if request.method == "HEAD" {

@@ -14,8 +14,10 @@ enum ResponseSerializer {
     }
 
     /// Headers the server always writes itself; a handler's values for them are dropped.
-    private static let managedHeaders = ["Content-Length", "Transfer-Encoding", "Connection",
-                                         "Date", "Keep-Alive"]
+    private static let managedHeaders = [
+        "Content-Length", "Transfer-Encoding", "Connection",
+        "Date", "Keep-Alive",
+    ]
 
     /// The status line and header section, ending with the empty line.
     ///
@@ -64,8 +66,10 @@ enum ResponseSerializer {
         var parts = tm()
         gmtime_r(&now, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
-                      "Dec"]
+        let months = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov",
+            "Dec",
+        ]
         func twoDigits(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
         return "\(days[Int(parts.tm_wday)]), \(twoDigits(parts.tm_mday)) "
             + "\(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) \(twoDigits(parts.tm_hour)):"
@@ -83,6 +87,7 @@ enum ResponseSerializer {
         guard value.utf8.contains(where: { $0 == Byte.cr || $0 == Byte.lf || $0 == 0 }) else {
             return value
         }
-        return String(value.map { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == "\r\n" ? " " : $0 })
+        return String(
+            value.map { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == "\r\n" ? " " : $0 })
     }
 }

@@ -47,7 +47,8 @@ package final class ResponseWriter: Sendable {
         self.writeLock.withLock { _ in
             self.connection.markStreamEnded()
             if self.isChunked && !self.connection.isBroken {
-                _ = self.connection.send(Array("0\r\n\r\n".utf8), timeoutSeconds: self.writeTimeoutSeconds)
+                _ = self.connection.send(
+                    Array("0\r\n\r\n".utf8), timeoutSeconds: self.writeTimeoutSeconds)
             }
         }
     }

@@ -18,11 +18,12 @@ package enum RouteMatch: Sendable {
 /// Maps a method and path to a handler.
 ///
 /// A pattern is a path whose segments are literals or parameters: in `/v1/jobs/:id/events`,
-/// `:id` matches any one segment and captures it as `id`. Only a segment that *starts* with
-/// `:` is a parameter, so `/v1/jobs:validate` is a literal. Matching compares decoded segments
-/// exactly (case-sensitive, no trailing-slash folding). When several patterns match, the one
-/// with a literal at the first segment where they differ wins. A GET route also answers HEAD
-/// unless a HEAD route exists. Routes may be added at any time; lookups are thread-safe.
+/// `:id` matches any one non-empty segment and captures it as `id`. Only a segment that
+/// *starts* with `:` is a parameter, so `/v1/jobs:validate` is a literal. Matching compares
+/// decoded segments exactly (case-sensitive, no trailing-slash folding). When several patterns
+/// match, the one with a literal at the first segment where they differ wins. A GET route also
+/// answers HEAD unless a HEAD route exists. Routes may be added at any time; lookups are
+/// thread-safe.
 package final class Router: Sendable {
     private enum Segment: Equatable {
         case literal(String)
@@ -118,7 +119,9 @@ package final class Router: Sendable {
         for (part, segment) in zip(pattern, segments) {
             switch part {
             case .literal(let text): guard text == segment else { return nil }
-            case .parameter(let name): parameters[name] = segment
+            case .parameter(let name):
+                guard !segment.isEmpty else { return nil }
+                parameters[name] = segment
             }
         }
         return parameters

@@ -20,7 +20,9 @@ enum Socket {
     /// - Returns: the non-blocking listening socket and the port actually bound.
     /// - Throws: `HTTPServerError` when the host does not resolve, the address is in use, or a
     ///   socket call fails.
-    static func listen(host: String, port: Int, backlog: Int32) throws(HTTPServerError) -> (Int32, Int) {
+    static func listen(host: String, port: Int, backlog: Int32) throws(HTTPServerError) -> (
+        Int32, Int
+    ) {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
@@ -33,7 +35,8 @@ enum Socket {
         }
         defer { freeaddrinfo(list) }
 
-        let fd = socket(info.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
+        let fd = socket(
+            info.pointee.ai_family, Int32(SOCK_STREAM.rawValue | SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { throw .system("socket", errno: errno) }
         var enable: Int32 = 1
         setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &enable, socklen_t(MemoryLayout<Int32>.size))
@@ -57,7 +60,9 @@ enum Socket {
         var storage = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         let fd = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.accept(listener, $0, &length) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.accept(listener, $0, &length)
+            }
         }
         guard fd >= 0 else {
             return errno == EAGAIN || errno == EWOULDBLOCK ? .wouldBlock : .failed(errno: errno)
@@ -65,7 +70,8 @@ enum Socket {
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         _ = Self.setNonBlocking(fd)
         var enable: Int32 = 1
-        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &enable, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(
+            fd, Int32(IPPROTO_TCP), TCP_NODELAY, &enable, socklen_t(MemoryLayout<Int32>.size))
         return .accepted(fd: fd, remoteAddress: Self.describe(storage))
     }
 
@@ -92,7 +98,8 @@ enum Socket {
         return address.contains(":") ? "[\(address)]:\(port)" : "\(address):\(port)"
     }
 
-    private static func addressAndPort(_ storage: sockaddr_storage) -> (address: String, port: Int) {
+    private static func addressAndPort(_ storage: sockaddr_storage) -> (address: String, port: Int)
+    {
         var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))
         let family = Int32(storage.ss_family)
         return withUnsafePointer(to: storage) { pointer in

@@ -1,4 +1,3 @@
-import Glibc
 /// Trains an ``Autoencoder`` on an in-memory ``Dataset``, one epoch per call.
 ///
 /// Each epoch visits every training sample once, in a seeded shuffled order (or file order with
@@ -9,6 +8,9 @@ import Glibc
 /// All buffers are allocated in the initialiser; an epoch allocates nothing per batch. Every
 /// matrix product goes through OpenBLAS. Given the same model, options and data, every epoch's
 /// record (apart from timings) and the weights are bit-identical from run to run.
+///
+/// Epochs run with subnormal floats flushed to zero on the calling thread (see
+/// `withSubnormalsFlushedToZero`); the thread's setting is restored when the call returns.
 ///
 /// Not thread-safe: create it and call it from one thread or serial queue. Training the same
 /// model from two threads needs two trainers.
@@ -38,6 +40,12 @@ package final class Trainer {
     private let parameters: UnsafeMutableBufferPointer<Float>
     /// P gradients of the last batch.
     private let gradients: UnsafeMutableBufferPointer<Float>
+    private var parameterBase: UnsafeMutablePointer<Float> {
+        parameters.baseAddress!  // safe: allocated with a positive count
+    }
+    private var gradientBase: UnsafeMutablePointer<Float> {
+        gradients.baseAddress!  // safe: allocated with a positive count
+    }
     /// C × inputSize gathered samples.
     private let batch: UnsafeMutablePointer<Float>
     /// The epoch's visiting order, `training.rows` indices.
@@ -123,14 +131,17 @@ package final class Trainer {
         shouldStop: () -> Bool = { false },
         onBatch: ((_ done: Int, _ total: Int) -> Void)? = nil
     ) throws -> EpochRecord? {
+        try withSubnormalsFlushedToZero {
+            try runEpoch(shouldStop: shouldStop, onBatch: onBatch)
+        }
+    }
+
+    private func runEpoch(
+        shouldStop: () -> Bool,
+        onBatch: ((_ done: Int, _ total: Int) -> Void)?
+    ) throws -> EpochRecord? {
         let clock = ContinuousClock()
         let started = clock.now
-        var saved = fenv_t()
-        fegetenv(&saved)
-        var fast = saved
-        fast.__mxcsr |= 0x8040
-        fesetenv(&fast)
-        defer { fesetenv(&saved) }
         let epoch = epochsCompleted + 1
         let rows = training.rows
         let capacity = workspace.capacity
@@ -143,11 +154,12 @@ package final class Trainer {
             if shouldStop() { return nil }
             let first = index * capacity
             let count = min(capacity, rows - first)
-            training.gather(rows: UnsafeBufferPointer(start: order + first, count: count), into: batch)
+            let rowIndices = UnsafeBufferPointer(start: order + first, count: count)
+            training.gather(rows: rowIndices, into: batch)
 
             let parts = workspace.lossAndGradients(
-                x: batch, rows: count, parameters: UnsafePointer(parameters.baseAddress!),
-                gradients: gradients.baseAddress!)  // safe: the layout count is positive
+                x: batch, rows: count, parameters: UnsafePointer(parameterBase),
+                gradients: gradientBase)
             try checkFinite(parts, epoch: epoch)
             takeStep()
             sums.add(parts, activeCount: countActive(rows: count))
@@ -158,10 +170,10 @@ package final class Trainer {
         epochsCompleted = epoch
         let seconds = (clock.now - started).seconds
         let dead = (0..<config.hiddenSize).count(where: { !hasFired[$0] })
+        let batches = Double(batchCount)
         return EpochRecord(
-            epoch: epoch, loss: sums.total / Double(batchCount),
-            reconstruction: sums.reconstruction / Double(batchCount),
-            sparsity: sums.sparsity / Double(batchCount),
+            epoch: epoch, loss: sums.total / batches,
+            reconstruction: sums.reconstruction / batches, sparsity: sums.sparsity / batches,
             l0: Double(sums.activeCount) / Double(rows),
             deadFraction: Double(dead) / Double(config.hiddenSize), deadCount: dead,
             validationReconstruction: scores?.reconstruction, validationL0: scores?.l0,
@@ -277,9 +289,7 @@ extension Trainer {
             for i in 0..<count { validationRows[i] = first + i }
             validation.gather(
                 rows: UnsafeBufferPointer(start: validationRows, count: count), into: batch)
-            // safe: the layout count is positive, so the buffer has a base address
-            workspace.forward(
-                x: batch, rows: count, parameters: UnsafePointer(parameters.baseAddress!))
+            workspace.forward(x: batch, rows: count, parameters: UnsafePointer(parameterBase))
 
             let output = workspace.output
             for i in 0..<count * width {

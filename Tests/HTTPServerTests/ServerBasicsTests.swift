@@ -194,13 +194,17 @@ struct ServerBasicsTests {
         try client.send("GET /conflict HTTP/1.1\r\nHost: x\r\n\r\n")
         let conflict = try client.readResponse()
         #expect(conflict.statusLine == "HTTP/1.1 409 Conflict")
-        #expect(conflict.bodyText == #"{"error":{"code":"job_conflict","message":"job \"j1\" is running"}}"#)
+        #expect(
+            conflict.bodyText
+                == #"{"error":{"code":"job_conflict","message":"job \"j1\" is running"}}"#)
         #expect(conflict.header("Retry-After") == "3")
 
         try client.send("GET /fail HTTP/1.1\r\nHost: x\r\n\r\n")
         let failure = try client.readResponse()
         #expect(failure.statusLine == "HTTP/1.1 500 Internal Server Error")
-        #expect(failure.bodyText == #"{"error":{"code":"internal_error","message":"internal server error"}}"#)
+        #expect(
+            failure.bodyText
+                == #"{"error":{"code":"internal_error","message":"internal server error"}}"#)
         #expect(!client.isClosedByPeer(within: 0.2))
     }
 

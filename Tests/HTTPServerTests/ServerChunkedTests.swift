@@ -53,7 +53,8 @@ struct ServerChunkedTests {
         let client = try server.client()
 
         try client.send(
-            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n")
+            "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nabc\r\n0\r\n\r\n"
+        )
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 400 Bad Request")

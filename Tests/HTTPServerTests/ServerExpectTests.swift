@@ -9,7 +9,8 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        try client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         let interim = try client.readResponse()
         #expect(interim.statusLine == "HTTP/1.1 100 Continue")
         #expect(interim.headers.isEmpty)
@@ -26,7 +27,8 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("POST /nope HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        try client.send(
+            "POST /nope HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 404 Not Found")
@@ -40,7 +42,8 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("PUT /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        try client.send(
+            "PUT /hello HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 405 Method Not Allowed")
@@ -53,7 +56,9 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1001\r\n\r\n")
+        try client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 1001\r\n\r\n"
+        )
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 413 Content Too Large")
@@ -66,7 +71,8 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 4\r\n\r\nping")
+        try client.send(
+            "POST /echo HTTP/1.1\r\nHost: x\r\nExpect: teapot\r\nContent-Length: 4\r\n\r\nping")
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 417 Expectation Failed")
@@ -79,7 +85,8 @@ struct ServerExpectTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nping")
+        try client.send(
+            "POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nping")
         let response = try client.readResponse()
 
         #expect(response.statusLine == "HTTP/1.1 200 OK")

@@ -17,7 +17,8 @@ struct ServerLifecycleTests {
         } throws: { error in
             let error = error as? HTTPServerError
             return error?.isAddressInUse == true
-                && error?.description == "cannot listen on 127.0.0.1:\(server.port): address already in use"
+                && error?.description
+                    == "cannot listen on 127.0.0.1:\(server.port): address already in use"
         }
     }
 

@@ -16,52 +16,74 @@ struct ServerParseErrorTests {
     }
 
     static let cases: [Case] = [
-        Case(name: "malformed request line", request: "GET /hello\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "double space in request line", request: "GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "whitespace before colon", request: "GET /hello HTTP/1.1\r\nHost : x\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "obsolete line folding",
-             request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "bare CR", request: "GET /hello HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "negative Content-Length",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "non-numeric Content-Length",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "differing Content-Length duplicates",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "Transfer-Encoding with Content-Length",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
+        Case(
+            name: "malformed request line", request: "GET /hello\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "double space in request line",
+            request: "GET  /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "whitespace before colon", request: "GET /hello HTTP/1.1\r\nHost : x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "obsolete line folding",
+            request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: one\r\n two\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "bare CR", request: "GET /hello HTTP/1.1\r\nHost: x\rX-A: 1\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "negative Content-Length",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "non-numeric Content-Length",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "differing Content-Length duplicates",
+            request:
+                "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "Transfer-Encoding with Content-Length",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
                 + "Content-Length: 3\r\n\r\n3\r\nabc\r\n0\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "unsupported transfer coding",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
-             statusLine: "HTTP/1.1 501 Not Implemented", code: "not_implemented"),
-        Case(name: "missing Host", request: "GET /hello HTTP/1.1\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "repeated Host", request: "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
-        Case(name: "target too long",
-             request: "GET /\(String(repeating: "a", count: 300)) HTTP/1.1\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 414 URI Too Long", code: "uri_too_long"),
-        Case(name: "header section too large",
-             request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 600))\r\n\r\n",
-             statusLine: "HTTP/1.1 431 Request Header Fields Too Large", code: "headers_too_large"),
-        Case(name: "body too large",
-             request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n",
-             statusLine: "HTTP/1.1 413 Content Too Large", code: "content_too_large"),
-        Case(name: "unknown method", request: "BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 501 Not Implemented", code: "not_implemented"),
-        Case(name: "unsupported version", request: "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 505 HTTP Version Not Supported", code: "http_version_not_supported"),
-        Case(name: "bad percent-encoding", request: "GET /files/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
-             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "unsupported transfer coding",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n",
+            statusLine: "HTTP/1.1 501 Not Implemented", code: "not_implemented"),
+        Case(
+            name: "missing Host", request: "GET /hello HTTP/1.1\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "repeated Host", request: "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "target too long",
+            request: "GET /\(String(repeating: "a", count: 300)) HTTP/1.1\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 414 URI Too Long", code: "uri_too_long"),
+        Case(
+            name: "header section too large",
+            request:
+                "GET /hello HTTP/1.1\r\nHost: x\r\nX-Big: \(String(repeating: "b", count: 600))\r\n\r\n",
+            statusLine: "HTTP/1.1 431 Request Header Fields Too Large", code: "headers_too_large"),
+        Case(
+            name: "body too large",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1025\r\n\r\n",
+            statusLine: "HTTP/1.1 413 Content Too Large", code: "content_too_large"),
+        Case(
+            name: "unknown method", request: "BREW /hello HTTP/1.1\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 501 Not Implemented", code: "not_implemented"),
+        Case(
+            name: "unsupported version", request: "GET /hello HTTP/2.0\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 505 HTTP Version Not Supported",
+            code: "http_version_not_supported"),
+        Case(
+            name: "bad percent-encoding", request: "GET /files/%zz HTTP/1.1\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
     ]
 
     @Test(arguments: Self.cases)
@@ -102,7 +124,8 @@ struct ServerParseErrorTests {
         defer { server.stop() }
         let client = try server.client()
 
-        try client.send("GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost : x\r\n\r\n")
+        try client.send(
+            "GET /hello HTTP/1.1\r\nHost: x\r\n\r\nGET /hello HTTP/1.1\r\nHost : x\r\n\r\n")
 
         #expect(try client.readResponse().statusLine == "HTTP/1.1 200 OK")
         #expect(try client.readResponse().statusLine == "HTTP/1.1 400 Bad Request")

@@ -32,7 +32,8 @@ final class RawClient {
             throw Failure(description: "connect failed: errno \(code)")
         }
         var enable: Int32 = 1
-        setsockopt(self.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &enable, socklen_t(MemoryLayout<Int32>.size))
+        setsockopt(
+            self.fd, Int32(IPPROTO_TCP), TCP_NODELAY, &enable, socklen_t(MemoryLayout<Int32>.size))
         self.setReadTimeout(timeoutSeconds)
     }
 
@@ -53,7 +54,8 @@ final class RawClient {
         var offset = 0
         while offset < bytes.count {
             let sent = bytes.withUnsafeBytes {
-                Glibc.send(self.fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
+                Glibc.send(
+                    self.fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL))
             }
             guard sent > 0 else { throw Failure(description: "send failed: errno \(errno)") }
             offset += sent
@@ -77,7 +79,10 @@ final class RawClient {
         let statusLine = lines.removeFirst()
         let headers = lines.map { line -> (String, String) in
             let parts = line.split(separator: ":", maxSplits: 1)
-            return (String(parts[0]), parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : "")
+            return (
+                String(parts[0]),
+                parts.count > 1 ? parts[1].trimmingCharacters(in: .whitespaces) : ""
+            )
         }
         var response = TestResponse(statusLine: statusLine, headers: headers)
         if isHead || response.status < 200 || response.status == 204 || response.status == 304 {
@@ -108,6 +113,11 @@ final class RawClient {
         return false
     }
 
+    /// Shuts down the sending side only, as `nc -N` does after its input.
+    func shutdownWrite() {
+        shutdown(self.fd, Int32(SHUT_WR))
+    }
+
     /// Closes the socket.
     func close() {
         guard !self.isClosed else { return }
@@ -118,8 +128,10 @@ final class RawClient {
     // MARK: - Reading
 
     private func setReadTimeout(_ seconds: Double) {
-        var timeout = timeval(tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
-        setsockopt(self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var timeout = timeval(
+            tv_sec: Int(seconds), tv_usec: Int((seconds - seconds.rounded(.down)) * 1e6))
+        setsockopt(
+            self.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
     }
 
     /// Reads more bytes into the buffer; false at end of input.

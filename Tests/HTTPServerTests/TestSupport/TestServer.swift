@@ -69,14 +69,18 @@ final class TestServer {
         to router: Router, followClosedAt: Probe<Double>, followReturned: Probe<Bool>
     ) {
         router.add("GET", "/hello") { _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/plain"], body: .bytes(Array("hello".utf8)))
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/plain"],
+                body: .bytes(Array("hello".utf8)))
         }
         router.add("POST", "/echo") { request in
-            HTTPResponse(status: 200, headers: ["X-Method": request.method], body: .bytes(request.body))
+            HTTPResponse(
+                status: 200, headers: ["X-Method": request.method], body: .bytes(request.body))
         }
         router.add("GET", "/inspect") { request in
             let query = request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
-            let text = "\(request.method) \(request.path) [\(query.joined(separator: "&"))] \(request.version)"
+            let text =
+                "\(request.method) \(request.path) [\(query.joined(separator: "&"))] \(request.version)"
             return HTTPResponse(status: 200, body: .bytes(Array(text.utf8)))
         }
         router.add("GET", "/v1/jobs/:id") { request in
@@ -86,7 +90,8 @@ final class TestServer {
         router.add("POST", "/v1/jobs") { _ in .json(201, Array("{}".utf8)) }
         router.add("POST", "/v1/jobs:validate") { _ in .json(200, Array("{\"valid\":true}".utf8)) }
         router.add("GET", "/files/:name") { request in
-            HTTPResponse(status: 200, body: .bytes(Array((request.pathParameters["name"] ?? "").utf8)))
+            HTTPResponse(
+                status: 200, body: .bytes(Array((request.pathParameters["name"] ?? "").utf8)))
         }
         router.add("GET", "/fail") { _ in throw CocoaError(.fileNoSuchFile) }
         router.add("GET", "/conflict") { _ in
@@ -99,18 +104,22 @@ final class TestServer {
             return HTTPResponse(status: 200, body: .bytes(Array("slow".utf8)))
         }
         router.add("GET", "/stream") { _ in
-            HTTPResponse(status: 200, headers: ["Content-Type": "text/event-stream"], body: .stream { writer in
-                for word in ["one", "two", "three"] { writer.write(Array(word.utf8)) }
-            })
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    for word in ["one", "two", "three"] { writer.write(Array(word.utf8)) }
+                })
         }
         router.add("GET", "/follow") { _ in
-            HTTPResponse(status: 200, body: .stream { writer in
-                writer.write(Array("first".utf8))
-                // Bounded: a producer idles until its client leaves, for at most 10 s here.
-                for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
-                if writer.isClosed { followClosedAt.set(Date().timeIntervalSince1970) }
-                followReturned.set(true)
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream { writer in
+                    writer.write(Array("first".utf8))
+                    // Bounded: a producer idles until its client leaves, for at most 10 s here.
+                    for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
+                    if writer.isClosed { followClosedAt.set(Date().timeIntervalSince1970) }
+                    followReturned.set(true)
+                })
         }
     }
 }

@@ -1,0 +1,2 @@
+// Placeholder: replaced by the request-parser fuzz target.
+print("no fuzz target yet")

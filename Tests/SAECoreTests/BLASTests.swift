@@ -1,0 +1,91 @@
+import SAECore
+import Testing
+
+/// OpenBLAS `gemm` against the three-loop reference, for every transpose combination.
+///
+/// Tolerance: 1e-5 · (1 + |expected|) per element. The reference accumulates in `Double`;
+/// OpenBLAS accumulates k = 37 products in `Float`, so its error stays near 1e-6.
+struct BLASTests {
+    struct Shape: Sendable, CustomTestStringConvertible {
+        var transposeA: Bool
+        var transposeB: Bool
+        var m: Int
+        var n: Int
+        var k: Int
+        var alpha: Float
+        var beta: Float
+
+        var testDescription: String {
+            "\(transposeA ? "T" : "N")\(transposeB ? "T" : "N") \(m)×\(n)×\(k) "
+                + "α=\(alpha) β=\(beta)"
+        }
+    }
+
+    static let shapes: [Shape] = [
+        Shape(transposeA: false, transposeB: false, m: 13, n: 9, k: 37, alpha: 1, beta: 0),
+        Shape(transposeA: true, transposeB: false, m: 13, n: 9, k: 37, alpha: 1, beta: 0),
+        Shape(transposeA: false, transposeB: true, m: 13, n: 9, k: 37, alpha: 1, beta: 0),
+        Shape(transposeA: true, transposeB: true, m: 13, n: 9, k: 37, alpha: 1, beta: 0),
+        Shape(transposeA: false, transposeB: false, m: 1, n: 1, k: 1, alpha: 1, beta: 0),
+        Shape(transposeA: false, transposeB: false, m: 64, n: 32, k: 20, alpha: 0.5, beta: 1),
+        Shape(transposeA: true, transposeB: false, m: 20, n: 12, k: 64, alpha: -2, beta: 0.25),
+    ]
+
+    @Test(arguments: shapes)
+    func gemmMatchesReferenceMatmul(_ shape: Shape) {
+        var generator = SeededGenerator(seed: 7)
+        let a = (0..<shape.m * shape.k).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let b = (0..<shape.k * shape.n).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let start = (0..<shape.m * shape.n).map { _ in generator.nextUnitFloat() }
+        var fast = start
+        var slow = start
+
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                fast.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(
+                        transposeA: shape.transposeA, transposeB: shape.transposeB,
+                        m: shape.m, n: shape.n, k: shape.k, alpha: shape.alpha,
+                        a: a.baseAddress!, b: b.baseAddress!, beta: shape.beta, c: c.baseAddress!)
+                }
+                slow.withUnsafeMutableBufferPointer { c in
+                    BLAS.referenceGemm(
+                        transposeA: shape.transposeA, transposeB: shape.transposeB,
+                        m: shape.m, n: shape.n, k: shape.k, alpha: shape.alpha,
+                        a: a.baseAddress!, b: b.baseAddress!, beta: shape.beta, c: c.baseAddress!)
+                }
+            }
+        }
+
+        let worst = zip(fast, slow).map { abs($0 - $1) }.max() ?? 0
+        print("\(shape.testDescription): largest difference \(worst)")
+        for (got, expected) in zip(fast, slow) {
+            #expect(abs(got - expected) <= 1e-5 * (1 + abs(expected)))
+        }
+    }
+
+    @Test func betaZeroIgnoresNaNInOutput() {
+        let a: [Float] = [1, 2, 3, 4]  // 2 × 2
+        let b: [Float] = [1, 0, 0, 1]  // identity
+        var c = [Float](repeating: .nan, count: 4)
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                c.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: 2, n: 2, k: 2,
+                        a: a.baseAddress!, b: b.baseAddress!, c: c.baseAddress!)
+                }
+            }
+        }
+        #expect(c == [1, 2, 3, 4])
+    }
+
+    @Test func productOfArraysHandlesTransposes() {
+        // A is 2 × 3; Aᵀ·A is 3 × 3.
+        let a: [Float] = [1, 2, 3, 4, 5, 6]
+        let gram = BLAS.product(a, a, m: 3, n: 3, k: 2, transposeA: true)
+        #expect(gram == [17, 22, 27, 22, 29, 36, 27, 36, 45])
+        let outer = BLAS.product(a, a, m: 2, n: 2, k: 3, transposeB: true)
+        #expect(outer == [14, 32, 32, 77])
+    }
+}

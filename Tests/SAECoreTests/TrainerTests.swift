@@ -1,0 +1,206 @@
+import SAECore
+import Testing
+
+struct TrainerTests {
+    /// 240 samples of 16 values: each mixes 2 of 6 fixed non-negative patterns, plus noise.
+    static func syntheticData(rows: Int = 240, seed: UInt64 = 5) -> Dataset {
+        var generator = SeededGenerator(seed: seed)
+        let patterns = (0..<6).map { _ in (0..<16).map { _ in generator.nextUnitFloat() } }
+        var values = [Float]()
+        for _ in 0..<rows {
+            let first = generator.nextIndex(below: 6)
+            let second = generator.nextIndex(below: 6)
+            let weight = generator.nextUnitFloat()
+            for i in 0..<16 {
+                let mixed = weight * patterns[first][i] + (1 - weight) * patterns[second][i]
+                values.append(min(max(mixed + 0.05 * (generator.nextUnitFloat() - 0.5), 0), 1))
+            }
+        }
+        return Dataset(rows: rows, width: 16, storage: .floats(values))
+    }
+
+    static func trainer(
+        options: TrainingOptions = TrainingOptions(batchSize: 32, learningRate: 0.01),
+        activation: Activation = .relu,
+        decoderActivation: Activation = .sigmoid,
+        training: Dataset = syntheticData(),
+        validation: Dataset? = nil
+    ) throws -> Trainer {
+        let config = AutoencoderConfig(
+            inputSize: 16, hiddenSize: 8, activation: activation,
+            decoderActivation: decoderActivation)
+        let model = Autoencoder.initialized(config: config, seed: 1)
+        return try Trainer(model: model, options: options, training: training, validation: validation)
+    }
+
+    @Test func lossDecreasesOnSyntheticData() throws {
+        var options = TrainingOptions(batchSize: 16, learningRate: 0.01)
+        options.sparsity = SparsityOptions(kind: .l1, beta: 1e-4, reduction: .mean)
+        let trainer = try Self.trainer(options: options)
+        var records = [EpochRecord]()
+        for _ in 0..<20 {
+            records.append(try #require(try trainer.trainEpoch()))
+        }
+        let first = records[0].loss
+        let last = records[records.count - 1].loss
+        print("loss \(first) → \(last) over \(records.count) epochs")
+        #expect(last < 0.25 * first)
+        #expect(records.map(\.epoch) == Array(1...20))
+        #expect(records.last?.steps == 20 * 15)  // 240 rows in batches of 16
+        #expect(trainer.epochsCompleted == 20)
+    }
+
+    @Test func sameInputsGiveBitIdenticalRecordsAndWeights() throws {
+        var options = TrainingOptions(batchSize: 24, learningRate: 0.02, seed: 77)
+        options.sparsity = SparsityOptions(kind: .l1, beta: 1e-3, reduction: .mean)
+        let validation = Self.syntheticData(rows: 50, seed: 6)
+        func run() throws -> ([EpochRecord], Autoencoder) {
+            let trainer = try Self.trainer(options: options, validation: validation)
+            var records = [EpochRecord]()
+            for _ in 0..<3 {
+                var record = try #require(try trainer.trainEpoch())
+                record.seconds = 0
+                record.samplesPerSecond = 0
+                records.append(record)
+            }
+            return (records, trainer.model)
+        }
+
+        let (firstRecords, firstModel) = try run()
+        let (secondRecords, secondModel) = try run()
+        #expect(firstRecords == secondRecords)
+        let bits = { (m: Autoencoder) in (m.wEnc + m.bEnc + m.wDec + m.bDec).map(\.bitPattern) }
+        #expect(bits(firstModel) == bits(secondModel))
+    }
+
+    @Test func shuffleSeedChangesTheOrderAndNoShuffleKeepsIt() throws {
+        func loss(seed: UInt64, shuffle: Bool) throws -> Double {
+            let options = TrainingOptions(
+                batchSize: 32, learningRate: 0.01, seed: seed, shuffle: shuffle)
+            return try #require(try Self.trainer(options: options).trainEpoch()).loss
+        }
+        #expect(try loss(seed: 1, shuffle: true) != loss(seed: 2, shuffle: true))
+        #expect(try loss(seed: 1, shuffle: false) == loss(seed: 2, shuffle: false))
+    }
+
+    @Test func partialLastBatchIsTrainedAndReported() throws {
+        var done = [(Int, Int)]()
+        let trainer = try Self.trainer(
+            options: TrainingOptions(batchSize: 100, learningRate: 0.01))
+        let record = try #require(try trainer.trainEpoch(onBatch: { done.append(($0, $1)) }))
+        #expect(done.map(\.0) == [1, 2, 3] && done.allSatisfy { $0.1 == 3 })
+        #expect(record.steps == 3 && trainer.steps == 3)
+    }
+
+    @Test func batchLargerThanTheDataTrainsOneBatch() throws {
+        let trainer = try Self.trainer(
+            options: TrainingOptions(batchSize: 10_000), training: Self.syntheticData(rows: 7))
+        #expect(try trainer.trainEpoch()?.steps == 1)
+    }
+
+    @Test func stoppingAbandonsTheEpochAfterTheStepsTaken() throws {
+        let trainer = try Self.trainer()
+        var asked = 0
+        let record = try trainer.trainEpoch(shouldStop: {
+            asked += 1
+            return asked > 2
+        })
+        #expect(record == nil)
+        #expect(trainer.steps == 2 && trainer.epochsCompleted == 0)
+        #expect(try trainer.trainEpoch()?.epoch == 1)
+    }
+
+    @Test func nonFiniteLossThrowsWithEpochAndStepAndKeepsTheWeights() throws {
+        var values = [Float](repeating: 0.5, count: 40 * 16)
+        values[35 * 16 + 3] = .nan  // row 35 sits in the second batch of 20 without shuffling
+        let data = Dataset(rows: 40, width: 16, storage: .floats(values))
+        let trainer = try Self.trainer(
+            options: TrainingOptions(batchSize: 20, shuffle: false), training: data)
+        let before = trainer.model
+
+        #expect(throws: TrainingError.nonFinite(epoch: 1, step: 2, what: "reconstruction loss")) {
+            try trainer.trainEpoch()
+        }
+        #expect(trainer.steps == 1)
+        #expect(trainer.model != before)  // step 1 was applied; step 2 was not
+
+        let clean = try Self.trainer(
+            options: TrainingOptions(batchSize: 20, shuffle: false),
+            training: Dataset(rows: 20, width: 16, storage: .floats(Array(values[0..<320]))))
+        _ = try clean.trainEpoch()
+        #expect(trainer.model == clean.model)
+    }
+
+    @Test func validationScoresMatchReconstructOnTheWholeSet() throws {
+        let validation = Self.syntheticData(rows: 45, seed: 8)
+        let trainer = try Self.trainer(
+            options: TrainingOptions(batchSize: 16, learningRate: 0.01), validation: validation)
+        let record = try #require(try trainer.trainEpoch())
+
+        guard case .floats(let x) = validation.storage else { return }
+        let model = trainer.model
+        let output = model.reconstruct(x, rows: 45)
+        let mse = zip(output, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(x.count)
+        let l0 = Double(model.encode(x, rows: 45).filter { $0 != 0 }.count) / 45
+        let validationReconstruction = try #require(record.validationReconstruction)
+        #expect(abs(validationReconstruction - mse) <= 1e-9 * max(1, mse))
+        #expect(record.validationL0 == l0)
+    }
+
+    @Test func withoutValidationTheScoresAreNil() throws {
+        let record = try #require(try Self.trainer().trainEpoch())
+        #expect(record.validationReconstruction == nil && record.validationL0 == nil)
+        #expect(record.seconds > 0 && record.samplesPerSecond > 0)
+    }
+
+    @Test func deadLatentsAreCounted() throws {
+        // An encoder bias of −100 keeps every ReLU latent at zero for inputs in [0, 1].
+        let config = AutoencoderConfig(inputSize: 16, hiddenSize: 8)
+        var model = Autoencoder.initialized(config: config, seed: 1)
+        model.bEnc = [Float](repeating: -100, count: 8)
+        let trainer = try Trainer(
+            model: model, options: TrainingOptions(batchSize: 32), training: Self.syntheticData(),
+            validation: nil)
+        let record = try #require(try trainer.trainEpoch())
+        #expect(record.deadCount == 8 && record.deadFraction == 1 && record.l0 == 0)
+    }
+
+    @Test func topKSparsityLimitsTheCodeAndIsSavedInTheModel() throws {
+        var options = TrainingOptions(batchSize: 32, learningRate: 0.01)
+        options.sparsity = SparsityOptions(kind: .topk, k: 3)
+        let trainer = try Self.trainer(options: options, validation: Self.syntheticData(rows: 30))
+        let record = try #require(try trainer.trainEpoch())
+        #expect(record.l0 <= 3 && record.sparsity == 0)
+        #expect(try #require(record.validationL0) <= 3)
+        #expect(trainer.model.config.topK == 3)
+    }
+
+    @Test func widthMismatchIsReportedForEachDataset() throws {
+        let narrow = Dataset(rows: 4, width: 15, storage: .floats([Float](repeating: 0, count: 60)))
+        #expect(throws: TrainingError.widthMismatch(dataset: "training", expected: 16, actual: 15)) {
+            try Self.trainer(training: narrow)
+        }
+        #expect(throws: TrainingError.widthMismatch(dataset: "validation", expected: 16, actual: 15)) {
+            try Self.trainer(validation: narrow)
+        }
+    }
+
+    @Test func emptyTrainingSetIsRejected() throws {
+        let empty = Dataset(rows: 0, width: 16, storage: .floats([]))
+        #expect(throws: TrainingError.invalidOption(field: "training", message: "the set has no rows")) {
+            try Self.trainer(training: empty)
+        }
+    }
+
+    @Test func sgdWithMomentumAlsoLearns() throws {
+        var options = TrainingOptions(
+            batchSize: 16, learningRate: 0.5, optimizer: .sgd, momentum: 0.9)
+        options.sparsity = SparsityOptions(kind: .none)
+        let trainer = try Self.trainer(options: options)
+        let first = try #require(try trainer.trainEpoch()).loss
+        var last = first
+        for _ in 0..<19 { last = try #require(try trainer.trainEpoch()).loss }
+        #expect(last < 0.5 * first, "loss \(first) → \(last)")
+        #expect(trainer.sgd != nil && trainer.adam == nil)
+    }
+}
