@@ -14,6 +14,11 @@ let package = Package(
             providers: [.apt(["libopenblas-dev"])]
         ),
         .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
@@ -22,7 +27,7 @@ let package = Package(
         // MARK: Libraries
         .target(name: "SAECore", dependencies: ["COpenBLAS", "CZlib"], exclude: ["README.md"]),
         .target(name: "HTTPServer", exclude: ["README.md"]),
-        .target(name: "SAEService", dependencies: ["SAECore", "HTTPServer", "CZlib"], exclude: ["README.md"]),
+        .target(name: "SAEService", dependencies: ["SAECore", "HTTPServer", "CZlib", "CSQLite"], exclude: ["README.md"]),
 
         // MARK: The daemon
         .executableTarget(name: "saed", dependencies: ["SAEService", "SAECore"]),

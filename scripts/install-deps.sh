@@ -2,7 +2,7 @@
 # Installs the Debian packages saed builds, runs and tests with, when any is missing.
 set -euo pipefail
 
-packages=(libopenblas-dev zlib1g-dev pkg-config curl dataset-fashion-mnist)
+packages=(libopenblas-dev zlib1g-dev libsqlite3-dev pkg-config curl dataset-fashion-mnist)
 missing=()
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

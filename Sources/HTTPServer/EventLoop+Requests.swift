@@ -56,9 +56,8 @@ extension EventLoop {
         let route = self.core.router.match(method: head.method, segments: target.segments)
 
         // Expectations are an HTTP/1.1 feature; HTTP/1.0 clients never wait for 100.
-        let expectations = head.headers.tokens("Expect")
         if head.version == .http1_1 && head.headers.contains("Expect") {
-            guard expectations == ["100-continue"] else {
+            guard head.headers.tokens("Expect") == ["100-continue"] else {
                 let value = head.headers.values("Expect").joined(separator: ", ")
                 self.respondAndClose(connection, HTTPParseError.expectationFailed(value), now: now)
                 return

@@ -64,7 +64,8 @@ final class EventLoop {
             owners.append(connection)
         }
 
-        let ready = poll(&descriptors, nfds_t(descriptors.count), self.pollTimeout(now: start))
+        let timeout = self.core.mayPoll() ? self.pollTimeout(now: start) : 0
+        let ready = poll(&descriptors, nfds_t(descriptors.count), timeout)
         if ready < 0 && errno != EINTR {
             self.core.log("http: poll failed: \(String(cString: strerror(errno)))")
         }

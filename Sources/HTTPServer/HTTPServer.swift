@@ -40,7 +40,10 @@ package final class HTTPServer: Sendable {
 
     deinit {
         // A server dropped without `shutdown` must not leave its loop thread running.
-        if case .running(let core, _) = self.state.withLock({ $0.phase }) { core.forceClose() }
+        if case .running(let core, _) = self.state.withLock({ $0.phase }) {
+            core.forceClose()
+            core.workers.stop()
+        }
     }
 
     /// Binds and listens, then returns at once; requests are served on background threads.
@@ -94,5 +97,6 @@ package final class HTTPServer: Sendable {
             core.forceClose()
             _ = loopExited.wait(timeout: .now() + margin)
         }
+        core.workers.stop()
     }
 }

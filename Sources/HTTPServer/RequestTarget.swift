@@ -22,7 +22,7 @@ package struct RequestTarget: Sendable, Equatable {
             self.init(path: "*", segments: ["*"], query: [:])
             return
         }
-        guard !target.contains("#") else {
+        guard !target.utf8.contains(UInt8(ascii: "#")) else {
             throw .badRequest("request target must not contain a fragment")
         }
         let originForm = try Self.originForm(of: target)
@@ -63,7 +63,7 @@ package struct RequestTarget: Sendable, Equatable {
     /// The target in origin-form: unchanged when it starts with `/`, without scheme and
     /// authority when absolute.
     private static func originForm(of target: String) throws(HTTPParseError) -> Substring {
-        if target.hasPrefix("/") { return target[...] }
+        if target.utf8.first == UInt8(ascii: "/") { return target[...] }
         let lowered = target.lowercased()
         for scheme in ["http://", "https://"] where lowered.hasPrefix(scheme) {
             let afterScheme = target.dropFirst(scheme.count)
@@ -80,11 +80,12 @@ package struct RequestTarget: Sendable, Equatable {
 /// `text` with `%XX` escapes (and, when `plusAsSpace`, `+`) decoded, or nil when an escape is
 /// malformed or the decoded bytes are not valid UTF-8.
 package func percentDecoded(_ text: Substring, plusAsSpace: Bool) -> String? {
-    let utf8 = Array(text.utf8)
     guard
-        utf8.contains(where: { $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+")) }
-        )
+        text.utf8.contains(where: {
+            $0 == UInt8(ascii: "%") || (plusAsSpace && $0 == UInt8(ascii: "+"))
+        })
     else { return String(text) }
+    let utf8 = Array(text.utf8)
 
     var bytes: [UInt8] = []
     bytes.reserveCapacity(utf8.count)

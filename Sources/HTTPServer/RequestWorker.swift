@@ -9,26 +9,21 @@ struct Exchange: Sendable {
     let wantsKeepAlive: Bool
 }
 
-/// Runs handlers and writes their responses, each exchange on a thread of its own.
+/// Runs handlers and writes their responses on the server's `WorkerPool`.
 ///
-/// A dedicated thread (rather than a Dispatch queue) means a handler or stream producer that
-/// blocks for minutes never starves others of threads. Threads exist only while a request is
-/// in flight; idle connections cost none.
+/// The pool hands each exchange to an idle thread, or to a new one when all are busy, so a
+/// handler or stream producer that blocks for minutes never starves anyone else. Threads exist
+/// only while requests are in flight (plus a few parked ones); idle connections cost none.
 enum RequestWorker {
-    /// Stack size of worker threads: handlers encode JSON, they do not recurse deeply.
-    static let stackSize = 1 << 20
     /// Bodies up to this size are copied behind the head and sent in one write.
     static let coalescedBodyBytes = 65_536
 
-    /// Starts a thread that answers `exchange` and then reports back to the event loop.
+    /// Answers `exchange` on a pool thread and then reports back to the event loop.
     static func start(_ exchange: Exchange, core: ServerCore) {
-        let thread = Thread {
+        core.workers.submit {
             let keepOpen = Self.answer(exchange, core: core)
             core.finished(connection: exchange.connection.id, keepOpen: keepOpen)
         }
-        thread.name = "saed.http.request"
-        thread.stackSize = Self.stackSize
-        thread.start()
     }
 
     /// Runs the handler and writes its response; returns whether the connection may be reused.
@@ -82,11 +77,14 @@ enum RequestWorker {
         }
     }
 
+    /// The answer to a handler that threw an error other than an `HTTPError`.
+    private static let internalError = HTTPResponse.error(
+        status: 500, code: "internal_error", message: "internal server error")
+
     /// The handler's response, or the error response for what it threw or for a failed match.
     private static func response(for exchange: Exchange, core: ServerCore) -> HTTPResponse {
         let request = exchange.request
-        let internalError = HTTPResponse.error(
-            status: 500, code: "internal_error", message: "internal server error")
+        let internalError = Self.internalError
         switch exchange.route {
         case .notFound, .methodNotAllowed:
             return exchange.route.errorResponse(method: request.method, path: request.path)

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// Builds the bytes of response heads.
 enum ResponseSerializer {
@@ -28,24 +29,29 @@ enum ResponseSerializer {
         status: Int, headers: HTTPHeaders, framing: Framing, closes: Bool,
         announcesKeepAlive: Bool = false
     ) -> [UInt8] {
-        var text = "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(for: status))\r\n"
-        text += "Date: \(Self.imfFixdate())\r\n"
-        if !headers.contains("Server") { text += "Server: saed\r\n" }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(160)
+        bytes.append(contentsOf: "HTTP/1.1 \(status) \(HTTPStatus.reasonPhrase(for: status))\r\n".utf8)
+        bytes.append(contentsOf: Self.dateField())
+        if !headers.contains("Server") { bytes.append(contentsOf: "Server: saed\r\n".utf8) }
         for (name, value) in headers where Self.isSendable(name) {
-            text += "\(name): \(Self.sanitized(value))\r\n"
+            bytes.append(contentsOf: name.utf8)
+            bytes.append(contentsOf: ": ".utf8)
+            Self.appendSanitized(value, to: &bytes)
+            bytes.append(contentsOf: "\r\n".utf8)
         }
         switch framing {
-        case .length(let count): text += "Content-Length: \(count)\r\n"
-        case .chunked: text += "Transfer-Encoding: chunked\r\n"
+        case .length(let count): bytes.append(contentsOf: "Content-Length: \(count)\r\n".utf8)
+        case .chunked: bytes.append(contentsOf: "Transfer-Encoding: chunked\r\n".utf8)
         case .none: break
         }
         if closes {
-            text += "Connection: close\r\n"
+            bytes.append(contentsOf: "Connection: close\r\n".utf8)
         } else if announcesKeepAlive {
-            text += "Connection: keep-alive\r\n"
+            bytes.append(contentsOf: "Connection: keep-alive\r\n".utf8)
         }
-        text += "\r\n"
-        return Array(text.utf8)
+        bytes.append(contentsOf: "\r\n".utf8)
+        return bytes
     }
 
     /// A complete response with a `.bytes` body (a stream counts as empty).
@@ -60,9 +66,23 @@ enum ResponseSerializer {
             closes: closes) + body
     }
 
+    /// The `Date` field line for the current second, formatted once per second.
+    private static let dateCache = Mutex((second: 0, line: [UInt8]()))
+
+    /// `Date: <IMF-fixdate>\r\n` for now.
+    static func dateField() -> [UInt8] {
+        let now = time(nil)
+        return Self.dateCache.withLock { cache in
+            if cache.second != now {
+                cache = (second: now, line: Array("Date: \(Self.imfFixdate(now))\r\n".utf8))
+            }
+            return cache.line
+        }
+    }
+
     /// The current time as an IMF-fixdate (RFC 9110 §5.6.7), e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
-    static func imfFixdate() -> String {
-        var now = time(nil)
+    static func imfFixdate(_ seconds: Int = time(nil)) -> String {
+        var now = seconds
         var parts = tm()
         gmtime_r(&now, &parts)
         let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -82,12 +102,10 @@ enum ResponseSerializer {
             && !Self.managedHeaders.contains { $0.equalsIgnoringASCIICase(name) }
     }
 
-    /// `value` with CR, LF and NUL replaced by spaces, so it cannot split the response.
-    private static func sanitized(_ value: String) -> String {
-        guard value.utf8.contains(where: { $0 == Byte.cr || $0 == Byte.lf || $0 == 0 }) else {
-            return value
+    /// Appends `value` with CR, LF and NUL replaced by spaces, so it cannot split the response.
+    private static func appendSanitized(_ value: String, to bytes: inout [UInt8]) {
+        for byte in value.utf8 {
+            bytes.append(byte == Byte.cr || byte == Byte.lf || byte == 0 ? Byte.space : byte)
         }
-        return String(
-            value.map { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == "\r\n" ? " " : $0 })
     }
 }

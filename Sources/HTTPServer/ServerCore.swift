@@ -11,12 +11,21 @@ final class ServerCore: Sendable {
         var isDraining = false
         /// Set once by `forceClose()`.
         var isForcing = false
+        /// Whether the loop is (about to be) blocked in `poll` and needs the pipe to wake up.
+        var isLoopPolling = false
+        /// Whether a wake-up byte was written since the loop last took its messages.
+        var isWakePending = false
+
+        /// Whether there is anything for the loop to act on.
+        var hasMessages: Bool { !self.finished.isEmpty || self.isDraining || self.isForcing }
     }
 
     let configuration: ServerConfiguration
     let limits: RequestLimits
     let router: Router
     let wakePipe: WakePipe
+    /// The threads that run handlers and write responses.
+    let workers = WorkerPool(name: "saed.http.worker")
     private let logger: (@Sendable (String) -> Void)?
     private let mailbox = Mutex(Mailbox())
 
@@ -37,9 +46,26 @@ final class ServerCore: Sendable {
     }
 
     /// Tells the event loop that the response on connection `id` is complete.
+    ///
+    /// Writes to the wake pipe only when the loop sleeps in `poll` and no wake-up is pending:
+    /// under load the loop is usually awake and takes the message on its next turn anyway.
     func finished(connection id: UInt64, keepOpen: Bool) {
-        self.mailbox.withLock { $0.finished.append((id: id, keepOpen: keepOpen)) }
-        self.wakePipe.wake()
+        let needsWake = self.mailbox.withLock { mailbox in
+            mailbox.finished.append((id: id, keepOpen: keepOpen))
+            guard mailbox.isLoopPolling && !mailbox.isWakePending else { return false }
+            mailbox.isWakePending = true
+            return true
+        }
+        if needsWake { self.wakePipe.wake() }
+    }
+
+    /// Called by the loop just before `poll`: whether it may sleep (no message is waiting). When
+    /// it may, later messages write to the wake pipe until the loop takes them.
+    func mayPoll() -> Bool {
+        self.mailbox.withLock { mailbox in
+            mailbox.isLoopPolling = !mailbox.hasMessages
+            return mailbox.isLoopPolling
+        }
     }
 
     /// Tells the event loop to stop accepting and wind down.
@@ -57,8 +83,10 @@ final class ServerCore: Sendable {
     /// Takes the pending messages, leaving the flags set.
     func takeMessages() -> Mailbox {
         self.mailbox.withLock { mailbox in
+            mailbox.isLoopPolling = false
+            mailbox.isWakePending = false
             let taken = mailbox
-            mailbox.finished.removeAll()
+            mailbox.finished.removeAll(keepingCapacity: true)
             return taken
         }
     }

@@ -1,13 +1,11 @@
-import Foundation
-
 // Element-wise kernels for `Activation`, written over raw pointers so the training loop can run
 // them on preallocated buffers without bounds checks or allocation.
 
 extension Activation {
     /// Applies the activation in place to `count` floats at `values`.
     ///
-    /// ReLU maps NaN to NaN (so non-finite values reach the loss check); sigmoid is
-    /// `1 / (1 + exp(-z))`, which saturates to exactly 0 or 1 without overflow trouble.
+    /// ReLU maps NaN to NaN (so non-finite values reach the loss check). Sigmoid is
+    /// `SIMDMath.sigmoid`, which cannot overflow and is within a few ulp of `1 / (1 + e^−z)`.
     @inline(__always)
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
@@ -16,8 +14,10 @@ extension Activation {
                 values[i] = 0
             }
         case .sigmoid:
-            for i in 0..<count {
-                values[i] = 1 / (1 + expf(-values[i]))
+            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, count - i)
+                SIMDMath.sigmoid(.load(values + i, count: lanes)).sigmoid
+                    .store(to: values + i, count: lanes)
             }
         case .identity:
             break

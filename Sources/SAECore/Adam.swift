@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 
 /// The Adam optimiser with torch.optim.Adam's exact update rule (no AMSGrad, no decoupled decay).
@@ -18,7 +17,6 @@ package struct Adam: Sendable, Equatable {
     package var beta2: Float
     package var epsilon: Float
     package var weightDecay: Float
-    nonisolated(unsafe) package static var tmpSplit = false
     /// Updates taken so far; the next one is step `step + 1`.
     package var step: Int
     /// The running mean of gradients (`m`, torch's `exp_avg`).
@@ -53,7 +51,8 @@ package struct Adam: Sendable, Equatable {
         gradients: UnsafeBufferPointer<Float>
     ) {
         let count = firstMoment.count
-        precondition(parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
+        precondition(
+            parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
         precondition(gradients.count == count, "\(gradients.count) gradients, Adam holds \(count)")
         if count == 0 { return }
         step += 1
@@ -68,18 +67,9 @@ package struct Adam: Sendable, Equatable {
         firstMoment.withUnsafeMutableBufferPointer { m in
             secondMoment.withUnsafeMutableBufferPointer { v in
                 // safe: count > 0, so none of the four buffers is empty
-                nonisolated(unsafe) let p = parameters.baseAddress!
-                nonisolated(unsafe) let g = gradients.baseAddress!
-                nonisolated(unsafe) let mp = m.baseAddress!
-                nonisolated(unsafe) let vp = v.baseAddress!
-                let half = Adam.tmpSplit ? (count / 2) & ~7 : count
-                DispatchQueue.concurrentPerform(iterations: Adam.tmpSplit ? 2 : 1) { part in
-                    let start = part == 0 ? 0 : half
-                    let end = part == 0 ? half : count
-                    Self.update(
-                        p: p + start, g: g + start, m: mp + start,
-                        v: vp + start, count: end - start, settings: settings)
-                }
+                Self.update(
+                    p: parameters.baseAddress!, g: gradients.baseAddress!, m: m.baseAddress!,
+                    v: v.baseAddress!, count: count, settings: settings)
             }
         }
     }

@@ -76,7 +76,8 @@ extension Autoencoder {
         precondition(config.inputSize > 0 && config.hiddenSize > 0, "empty model \(config)")
         let inputSize = config.inputSize
         let hiddenSize = config.hiddenSize
-        precondition(x.count == rows * inputSize, "x has \(x.count) values, not \(rows)×\(inputSize)")
+        precondition(
+            x.count == rows * inputSize, "x has \(x.count) values, not \(rows)×\(inputSize)")
         if rows == 0 { return [] }
         var code = [Float](repeating: 0, count: rows * hiddenSize)
         var scratch = [Float](repeating: 0, count: hiddenSize)
@@ -98,7 +99,7 @@ extension Autoencoder {
         return code
     }
 
-    /// Decodes a batch: returns `rows × inputSize` reconstructions `decoderAct(h · W_dec + b_dec)`.
+    /// Decodes a batch: returns `rows × inputSize` outputs `decoderAct(h · W_dec + b_dec)`.
     ///
     /// `h` must hold exactly `rows × hiddenSize` values.
     package func decode(_ h: [Float], rows: Int) -> [Float] {
@@ -106,7 +107,8 @@ extension Autoencoder {
         precondition(config.inputSize > 0 && config.hiddenSize > 0, "empty model \(config)")
         let inputSize = config.inputSize
         let hiddenSize = config.hiddenSize
-        precondition(h.count == rows * hiddenSize, "h has \(h.count) values, not \(rows)×\(hiddenSize)")
+        precondition(
+            h.count == rows * hiddenSize, "h has \(h.count) values, not \(rows)×\(hiddenSize)")
         if rows == 0 { return [] }
         var output = [Float](repeating: 0, count: rows * inputSize)
         h.withUnsafeBufferPointer { h in

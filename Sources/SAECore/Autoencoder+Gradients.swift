@@ -75,7 +75,8 @@ extension Autoencoder {
     /// Rebuilds a model from a flat vector in `ParameterLayout` order.
     init(config: AutoencoderConfig, flat: UnsafeBufferPointer<Float>) {
         let layout = ParameterLayout(config)
-        precondition(flat.count == layout.count, "\(flat.count) parameters, layout needs \(layout.count)")
+        precondition(
+            flat.count == layout.count, "\(flat.count) parameters, layout needs \(layout.count)")
         self.init(
             config: config,
             wEnc: Array(flat[layout.wEnc]), bEnc: Array(flat[layout.bEnc]),

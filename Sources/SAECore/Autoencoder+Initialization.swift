@@ -1,7 +1,7 @@
 extension Autoencoder {
-    /// Returns a freshly initialised autoencoder, drawn the way PyTorch's `nn.Linear` draws.
+    /// Returns a freshly initialised autoencoder, drawn the way PyTorch's `nn.Linear` is.
     ///
-    /// Every weight and bias of a layer is uniform in `(−1/√fanIn, 1/√fanIn)`, where `fanIn` is
+    /// Every weight and bias of a layer is uniform in `[−1/√fanIn, 1/√fanIn)`, where `fanIn` is
     /// `inputSize` for the encoder and `hiddenSize` for the decoder. (That is what `nn.Linear`'s
     /// Kaiming-uniform with `a = √5` works out to.) Values are drawn from a ``SeededGenerator``
     /// in the order `W_enc`, `b_enc`, `W_dec`, `b_dec`, each row-major, so a seed always gives the
@@ -22,7 +22,7 @@ extension Autoencoder {
         return Autoencoder(config: config, wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: bDec)
     }
 
-    /// `count` draws from U(−bound, bound), computed as torch's `uniform_` does: `lo + (hi − lo)·u`.
+    /// `count` draws from U(−bound, bound), computed as torch's `uniform_`: `lo + (hi − lo)·u`.
     private static func uniform(
         _ count: Int,
         bound: Float,

@@ -2,10 +2,9 @@ import COpenBLAS
 
 /// Single-precision matrix products for saed, all row-major.
 ///
-/// Every product in training and inference goes through ``gemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)``,
-/// a thin layer over OpenBLAS `cblas_sgemm`. ``referenceGemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)``
-/// computes the same thing with three plain loops; it is slow and exists so tests have an
-/// independent answer to compare against.
+/// Every product in training and inference goes through `gemm`, a thin layer over OpenBLAS
+/// `cblas_sgemm`. `referenceGemm` computes the same thing with three plain loops; it is slow
+/// and exists so tests have an independent answer to compare against.
 ///
 /// Shapes follow the BLAS convention: `op(A)` is `m × k`, `op(B)` is `k × n` and `C` is `m × n`,
 /// where `op(X)` is `X` or its transpose. Matrices are dense, so the leading dimensions are the
@@ -43,10 +42,10 @@ package enum BLAS {
         )
     }
 
-    /// Computes `C = alpha · op(A) · op(B) + beta · C` with three loops, accumulating in `Double`.
+    /// Computes `C = alpha · op(A) · op(B) + beta · C` with three loops in `Double`.
     ///
-    /// The reference for ``gemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)``: same
-    /// arguments, same layout, no BLAS. As there, `beta == 0` ignores `C`'s old contents.
+    /// The reference for `gemm`: same arguments, same layout, no BLAS. As there, `beta == 0`
+    /// ignores `C`'s old contents.
     package static func referenceGemm(
         transposeA: Bool,
         transposeB: Bool,

@@ -1,5 +1,3 @@
-import Foundation
-
 // Reconstruction losses and their gradients over raw pointers (training's inner loop).
 //
 // Legend: N = rows × inputSize elements; `target` is the batch x, `output` the decoder's result.
@@ -13,8 +11,9 @@ extension ReconstructionLoss {
     ///   - target: the `N` inputs being reconstructed.
     ///   - gradient: receives `N` values of `∂loss/∂z`.
     /// - Returns: MSE, `Σ(x' − x)² / N`; or BCE, the mean over elements of
-    ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]`
-    ///   written so it cannot overflow. BCE ignores `decoderActivation` and treats it as sigmoid.
+    ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is
+    ///   `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]` written so it cannot overflow. BCE ignores
+    ///   `decoderActivation` and treats it as sigmoid.
     func lossAndGradient(
         logits: UnsafeMutablePointer<Float>,
         target: UnsafePointer<Float>,
@@ -31,7 +30,8 @@ extension ReconstructionLoss {
             decoderActivation.backpropagate(gradient, output: logits, count: count)
             return loss
         case .bce:
-            return Self.crossEntropy(logits: logits, target: target, count: count, gradient: gradient)
+            return Self.crossEntropy(
+                logits: logits, target: target, count: count, gradient: gradient)
         }
     }
 
@@ -44,10 +44,11 @@ extension ReconstructionLoss {
     ) -> Double {
         let scale = 2 / Float(count)
         var sum = 0.0
-        for i in 0..<count {
-            let difference = output[i] - target[i]
-            gradient[i] = scale * difference
-            sum += Double(difference * difference)
+        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+            let lanes = min(Lanes.scalarCount, count - i)
+            let difference = Lanes.load(output + i, count: lanes) - .load(target + i, count: lanes)
+            (scale * difference).store(to: gradient + i, count: lanes)
+            sum += Double((difference * difference).sum(ofFirst: lanes))
         }
         return sum / Double(count)
     }
@@ -61,14 +62,16 @@ extension ReconstructionLoss {
     ) -> Double {
         let scale = 1 / Float(count)
         var sum = 0.0
-        for i in 0..<count {
-            let z = logits[i]
-            let t = target[i]
-            // e = exp(−|z|) ∈ (0, 1] serves both the softplus and a sigmoid that never overflows.
-            let e = expf(-abs(z))
-            let sigmoid = z >= 0 ? 1 / (1 + e) : e / (1 + e)
-            gradient[i] = (sigmoid - t) * scale
-            sum += Double(max(z, 0) - z * t + log1pf(e))
+        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+            let lanes = min(Lanes.scalarCount, count - i)
+            let z = Lanes.load(logits + i, count: lanes)
+            let t = Lanes.load(target + i, count: lanes)
+            // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).
+            let (sigmoid, e) = SIMDMath.sigmoid(z)
+            ((sigmoid - t) * scale).store(to: gradient + i, count: lanes)
+            let positivePart = z.replacing(with: 0, where: z .< 0)
+            let terms = positivePart - z * t + SIMDMath.log1pUnit(e)
+            sum += Double(terms.sum(ofFirst: lanes))
         }
         return sum / Double(count)
     }

@@ -42,7 +42,8 @@ package struct SGD: Sendable, Equatable {
         gradients: UnsafeBufferPointer<Float>
     ) {
         let count = parameters.count
-        precondition(gradients.count == count, "\(gradients.count) gradients for \(count) parameters")
+        precondition(
+            gradients.count == count, "\(gradients.count) gradients for \(count) parameters")
         precondition(
             momentum == 0 || momentumBuffer.count == count,
             "momentum buffer holds \(momentumBuffer.count) values for \(count) parameters")

@@ -9,14 +9,15 @@ extension SparsityOptions {
     /// divergence is infinite.
     static let klClamp: Float = 1e-6
 
-    /// Returns the weighted penalty `beta · L_s(h)` and adds its gradient w.r.t. `h` to `gradient`.
+    /// Returns the weighted penalty `beta · L_s(h)` and adds its gradient w.r.t. `h` into
+    /// `gradient`.
     ///
-    /// - `none` and `topk`: 0, gradient untouched (top-k sparsity lives in the encoder's selection).
-    /// - `l1`: `beta · Σ|h|`, divided by `B` with the `mean` reduction; `∂/∂h = beta · sign(h)`
-    ///   (over `B`), with `sign(0) = 0` as torch takes it.
-    /// - `kl`: with `ρ̂_j` the mean of column `j` over the batch, clamped to `[1e-6, 1 − 1e-6]`,
-    ///   `beta · Σ_j ρ·log(ρ/ρ̂_j) + (1 − ρ)·log((1 − ρ)/(1 − ρ̂_j))`. Where the clamp binds the
-    ///   gradient is 0, as with `torch.clamp`.
+    /// - `none`, `topk`: 0, gradient untouched (top-k lives in the encoder's selection).
+    /// - `l1`: `beta · Σ|h|`, divided by `B` with the `mean` reduction;
+    ///   `∂/∂h = beta · sign(h)` (over `B`), with `sign(0) = 0` as torch takes it.
+    /// - `kl`: with `ρ̂_j` the mean of column `j` over the batch, clamped to
+    ///   `[1e-6, 1 − 1e-6]`, `beta · Σ_j ρ·log(ρ/ρ̂_j) + (1 − ρ)·log((1 − ρ)/(1 − ρ̂_j))`.
+    ///   Where the clamp binds the gradient is 0, as with `torch.clamp`.
     ///
     /// `columnScratch` is `H` floats of working space. Allocates nothing.
     func penaltyAndGradient(
@@ -73,7 +74,7 @@ extension SparsityOptions {
             }
         }
 
-        // Penalty per latent, then ∂penalty/∂ρ̂_j · ∂ρ̂_j/∂h_bj, kept in the scratch column.
+        // Penalty per latent, then ∂penalty/∂ρ̂_j · ∂ρ̂_j/∂h_bj, kept in the scratch.
         let rho = Double(self.rho)
         let low = Double(Self.klClamp)
         let high = 1 - low

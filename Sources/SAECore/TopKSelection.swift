@@ -1,4 +1,4 @@
-/// Keeps the `k` largest values of a row and zeroes the rest: the selection step of a k-sparse code.
+/// Keeps the `k` largest values of a row and zeroes the rest: the selection of a k-sparse code.
 ///
 /// Ties at the threshold are broken by position (earlier latents win), so exactly `k` values
 /// survive and the choice is deterministic. NaN ranks below every number, so a NaN row still

@@ -72,7 +72,8 @@ extension TrainingOptions {
             break
         case .l1, .kl:
             if !(sparsity.beta.isFinite && sparsity.beta >= 0) {
-                throw invalid("sparsity.beta", "must be a finite number ≥ 0, not \(sparsity.beta)")
+                throw invalid(
+                    "sparsity.beta", "must be a finite number ≥ 0, not \(sparsity.beta)")
             }
         case .topk:
             if !(1...config.hiddenSize).contains(sparsity.k) {

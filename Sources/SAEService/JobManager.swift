@@ -32,7 +32,7 @@ package final class JobManager: @unchecked Sendable {
     /// Loads the stored jobs. A job that was running when the daemon last stopped goes back
     /// to the queue, ahead of jobs submitted later, and will train again from its seed.
     package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog,
-                 maxConcurrentJobs: Int, maxQueuedJobs: Int, logger: Logger) {
+                 maxConcurrentJobs: Int, maxQueuedJobs: Int, logger: Logger) throws {
         self.store = store
         self.models = models
         self.datasets = datasets
@@ -40,9 +40,9 @@ package final class JobManager: @unchecked Sendable {
         self.maxQueuedJobs = maxQueuedJobs
         self.logger = logger
 
-        let (stored, skipped) = store.loadAll()
-        for (file, reason) in skipped {
-            logger.warning("job file skipped", ["file": file, "error": reason])
+        let (stored, skipped) = try store.loadAll()
+        for (id, reason) in skipped {
+            logger.warning("stored job skipped", ["job.id": id, "error": reason])
         }
         for var job in stored {
             if job.state == .running || job.state == .cancelling {

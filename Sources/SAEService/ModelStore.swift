@@ -26,11 +26,14 @@ package struct ModelInfo: Codable, Sendable, Equatable {
     }
 }
 
-/// Saved models under `models/<id>/` (`model.safetensors` and `cfg.json`).
+/// Saved models: weights under `models/<id>/` (`model.safetensors` and `cfg.json`, each
+/// written atomically), and one row per model in the store's `models` table.
 ///
-/// Weights are loaded on first use and kept; the metadata of every model is read at start.
+/// A model exists once its row is committed, which happens only after both files are on disk.
+/// Weights are loaded on first use and kept; every model's metadata is read at start.
 package final class ModelStore: Sendable {
     private let directory: URL
+    private let database: SQLiteDatabase
     private struct State {
         var infos: [String: ModelInfo] = [:]
         var loaded: [String: Autoencoder] = [:]
@@ -38,28 +41,31 @@ package final class ModelStore: Sendable {
     /// Guards the metadata and the loaded weights. File I/O happens outside the lock.
     private let state = Mutex(State())
 
-    /// Opens the store, reading every model's `cfg.json`; unreadable ones are reported in `skipped`.
-    package init(directory: URL, logger: Logger = .none) throws {
+    /// Opens the store, reading every model's row; unreadable rows are logged and skipped.
+    package init(directory: URL, database: SQLiteDatabase, logger: Logger = .none) throws {
         self.directory = directory
+        self.database = database
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
         var infos: [String: ModelInfo] = [:]
-        for name in names where !name.hasPrefix(".") {
-            let cfg = directory.appendingPathComponent(name).appendingPathComponent("cfg.json")
+        for row in try database.query("SELECT id, info FROM models") {
             do {
-                let info = try APIJSON.decoder.decode(ModelInfo.self, from: Data(contentsOf: cfg))
+                let info = try APIJSON.decoder.decode(ModelInfo.self, from: Data((row[1].text ?? "").utf8))
                 infos[info.id] = info
             } catch {
-                logger.warning("model skipped", ["model.dir": name, "error": "\(error)"])
+                logger.warning("model skipped", ["model.id": row[0].text ?? "?", "error": "\(error)"])
             }
         }
         state.withLock { $0.infos = infos }
     }
 
-    /// Writes the weights and `cfg.json` atomically, then makes the model visible.
+    /// Writes the weights and `cfg.json` atomically, records the model, then makes it visible.
     package func save(_ model: Autoencoder, info: ModelInfo) throws {
         let folder = directory.appendingPathComponent(info.id)
-        try model.save(to: folder, configJSON: Data(APIJSON.bytes(info)))
+        let json = APIJSON.bytes(info)
+        try model.save(to: folder, configJSON: Data(json))
+        try database.execute(
+            "INSERT OR REPLACE INTO models (id, created_at, info) VALUES (?, ?, ?)",
+            [.text(info.id), .real(info.createdAt.timeIntervalSince1970), .text(String(decoding: json, as: UTF8.self))])
         state.withLock {
             $0.infos[info.id] = info
             $0.loaded[info.id] = model

@@ -19,6 +19,7 @@ struct Routes: Sendable {
         add(router, "POST", "/v1/models/:id/encode", encode)
         add(router, "POST", "/v1/models/:id/reconstruct", reconstruct)
         add(router, "POST", "/v1/models/:id/decode", decode)
+        registerVisuals(on: router)
     }
 
     /// Registers a handler whose thrown errors become the service's JSON error responses.

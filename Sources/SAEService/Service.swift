@@ -17,12 +17,15 @@ package final class Service: Sendable {
         self.config = config
         self.logger = logger
         let data = URL(fileURLWithPath: config.dataDirectory)
-        models = try ModelStore(directory: data.appendingPathComponent("models"), logger: logger)
+        try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        let database = try SQLiteDatabase(path: data.appendingPathComponent("saed.db").path)
+        try Schema.migrate(database)
+        models = try ModelStore(directory: data.appendingPathComponent("models"), database: database, logger: logger)
         let datasets = DatasetCatalog(
             datasetsDirectory: URL(fileURLWithPath: config.datasetsDirectory),
             fashionMNISTDirectory: URL(fileURLWithPath: config.fashionMNISTDirectory))
-        jobs = JobManager(
-            store: try JobStore(directory: data.appendingPathComponent("jobs")), models: models,
+        jobs = try JobManager(
+            store: JobStore(database: database), models: models,
             datasets: datasets, maxConcurrentJobs: config.maxConcurrentJobs,
             maxQueuedJobs: config.maxQueuedJobs, logger: logger)
         let router = Router()

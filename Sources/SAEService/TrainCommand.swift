@@ -1,11 +1,17 @@
 import Foundation
 import SAECore
 
-/// `saed train JOB.json`: the daemon's training without the server, one line per epoch.
+/// `saed train JOB.json`: the daemon's training without the server, one line per epoch, with a
+/// progress bar between the lines when standard output is a terminal.
 package enum TrainCommand {
     /// Trains the job in `jobFile` and saves the model under `outputDirectory`.
+    ///
+    /// `print` receives whole lines. When `progress` is given (by default: standard output, if it
+    /// is a terminal), a bar with the epoch, step, latest loss and rate is redrawn in place
+    /// while an epoch runs and erased before each line is printed.
     /// Returns the process exit status: 0 on success, 1 when training failed, 2 for a bad job.
     package static func run(jobFile: String, config: ServiceConfig, outputDirectory: String?,
+                            progress: TerminalProgress? = TerminalProgress.standardOutput(),
                             print: @Sendable (String) -> Void) -> Int32 {
         let spec: JobSpec
         do {
@@ -35,7 +41,9 @@ package enum TrainCommand {
                                       options: spec.options, training: training, validation: validation)
             var last: EpochRecord?
             for _ in 0..<spec.options.epochs {
-                guard let record = try trainer.trainEpoch() else { break }
+                let record = try trainEpoch(trainer, rows: training.rows, epochs: spec.options.epochs,
+                                            lastLoss: last?.loss, progress: progress)
+                guard let record else { break }
                 print(line(for: record, of: spec.options.epochs))
                 last = record
             }
@@ -61,6 +69,30 @@ package enum TrainCommand {
             print("saed train: \(error)")
             return 1
         }
+    }
+
+    /// Runs one epoch, redrawing the progress bar after batches (at most every
+    /// `progress.redrawSeconds`, and always after the last) and erasing it at the end.
+    private static func trainEpoch(_ trainer: Trainer, rows: Int, epochs: Int, lastLoss: Double?,
+                                   progress: TerminalProgress?) throws -> EpochRecord? {
+        guard let progress else { return try trainer.trainEpoch() }
+        let epoch = trainer.epochsCompleted + 1
+        let started = Date()
+        var lastDrawn = Date.distantPast
+        defer { progress.write(TerminalProgress.clearLine) }
+        return try trainer.trainEpoch(onBatch: { done, total in
+            let now = Date()
+            guard done == total || now.timeIntervalSince(lastDrawn) >= progress.redrawSeconds else { return }
+            lastDrawn = now
+            let elapsed = max(now.timeIntervalSince(started), 1e-9)
+            let samples = Double(rows) * Double(done) / Double(total)
+            let rate = samples / elapsed
+            let status = TerminalProgress.Status(
+                epoch: epoch, epochs: epochs, batchesDone: done, batches: total, step: trainer.steps,
+                loss: lastLoss, samplesPerSecond: rate,
+                secondsLeft: rate > 0 ? (Double(rows) - samples) / rate : nil)
+            progress.write(TerminalProgress.clearLine + progress.line(for: status))
+        })
     }
 
     /// One epoch as a line: `epoch 3/10 loss 0.0213 rec 0.0171 sparsity 0.0042 L0 31.2 dead 0.0% ...`.

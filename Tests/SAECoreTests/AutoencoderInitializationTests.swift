@@ -16,8 +16,9 @@ struct AutoencoderInitializationTests {
 
         // U(−b, b) has mean 0 and variance b²/3; 100,352 draws pin both to within a percent.
         for (values, bound) in [(model.wEnc, encoderBound), (model.wDec, decoderBound)] {
-            let mean = values.reduce(0.0) { $0 + Double($1) } / Double(values.count)
-            let variance = values.reduce(0.0) { $0 + Double($1) * Double($1) } / Double(values.count)
+            let count = Double(values.count)
+            let mean = values.reduce(0.0) { $0 + Double($1) } / count
+            let variance = values.reduce(0.0) { $0 + Double($1) * Double($1) } / count
             let expected = Double(bound * bound) / 3
             #expect(abs(mean) < 0.01 * Double(bound))
             #expect(abs(variance / expected - 1) < 0.02, "variance \(variance), want \(expected)")

@@ -5,12 +5,13 @@ import Testing
 /// SAECore against NumPy golden values (scripts/reference_sae.py → Fixtures/*.json).
 ///
 /// Each fixture holds float32 weights and a batch, the float64 loss and gradients there, and
-/// the parameters after three optimiser steps on that batch. Tolerances, all from float32
-/// rounding against float64 maths:
-/// - losses: 1e-5 relative;
-/// - gradients: 1e-6 + 1e-4·|g|;
-/// - parameters after each step: 2e-6 + 1e-5·|p| (each Adam step moves a value by at most
-///   about lr = 0.01, and its direction is a ratio of moments accurate to ~1e-6).
+/// the parameters after three optimiser steps on that batch. Tolerances, about ten times the
+/// largest differences seen, all from float32 rounding against float64 maths:
+/// - losses: 1e-6 relative;
+/// - gradients: 1e-7 + 1e-5·|g|;
+/// - parameters after each step: 5e-7 + 2e-6·|p|. Each Adam step moves a value by about
+///   lr = 0.01 in the direction m/√v, which float32 gets right to ~1e-6 because the script
+///   only writes cases with no near-cancelled gradient.
 struct NumPyReferenceTests {
     @Test(arguments: Fixture.names)
     func lossAndGradientsMatchNumPy(_ name: String) throws {
@@ -18,10 +19,11 @@ struct NumPyReferenceTests {
         let (parts, gradients) = fixture.model.lossAndGradients(
             batch: fixture.batch, rows: fixture.rows, options: fixture.options)
 
-        #expect(relative(parts.reconstruction, fixture.loss.reconstruction) <= 1e-5)
-        #expect(relative(parts.sparsity, fixture.loss.sparsity) <= 1e-5)
+        #expect(relative(parts.reconstruction, fixture.loss.reconstruction) <= 1e-6)
+        #expect(relative(parts.sparsity, fixture.loss.sparsity) <= 1e-6)
         let got = gradients.dWEnc + gradients.dBEnc + gradients.dWDec + gradients.dBDec
-        let worst = largestExcess(got.map(Double.init), fixture.gradients.flat, absolute: 1e-6, relative: 1e-4)
+        let worst = largestExcess(
+            got.map(Double.init), fixture.gradients.flat, absolute: 1e-7, relative: 1e-5)
         print("\(name): loss \(parts.total) vs \(fixture.loss.total); gradients \(worst.report)")
         #expect(worst.excess <= 1, "\(worst.report)")
     }
@@ -32,16 +34,18 @@ struct NumPyReferenceTests {
         var options = fixture.options
         options.batchSize = fixture.rows
         options.shuffle = false
-        let data = Dataset(rows: fixture.rows, width: fixture.config.inputSize, storage: .floats(fixture.batch))
-        let trainer = try Trainer(model: fixture.model, options: options, training: data, validation: nil)
+        let data = Dataset(
+            rows: fixture.rows, width: fixture.config.inputSize, storage: .floats(fixture.batch))
+        let trainer = try Trainer(
+            model: fixture.model, options: options, training: data, validation: nil)
 
         for (index, step) in fixture.steps.enumerated() {
             let record = try #require(try trainer.trainEpoch())
-            #expect(relative(record.loss, step.loss.total) <= 1e-5, "step \(index + 1)")
-            #expect(relative(record.reconstruction, step.loss.reconstruction) <= 1e-5)
+            #expect(relative(record.loss, step.loss.total) <= 1e-6, "step \(index + 1)")
+            #expect(relative(record.reconstruction, step.loss.reconstruction) <= 1e-6)
             let model = trainer.model
             let got = (model.wEnc + model.bEnc + model.wDec + model.bDec).map(Double.init)
-            let worst = largestExcess(got, step.parameters.flat, absolute: 2e-6, relative: 1e-5)
+            let worst = largestExcess(got, step.parameters.flat, absolute: 5e-7, relative: 2e-6)
             print("\(name) step \(index + 1): loss \(record.loss) vs \(step.loss.total); "
                 + "parameters \(worst.report)")
             #expect(worst.excess <= 1, "step \(index + 1): \(worst.report)")

@@ -51,7 +51,9 @@ struct TopKSelectionTests {
             let k = 1 + generator.nextIndex(below: count)
             // Few distinct values, so ties are common.
             let values = (0..<count).map { _ in Float(generator.nextIndex(below: 6)) - 2 }
-            let ranked = values.indices.sorted { values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1) }
+            let ranked = values.indices.sorted {
+                values[$0] > values[$1] || (values[$0] == values[$1] && $0 < $1)
+            }
             let keep = Set(ranked.prefix(k))
             let expected = values.indices.map { keep.contains($0) ? values[$0] : 0 }
             #expect(select(k, values).row == expected, "trial \(trial): k \(k) of \(values)")

@@ -30,7 +30,8 @@ struct TrainerTests {
             inputSize: 16, hiddenSize: 8, activation: activation,
             decoderActivation: decoderActivation)
         let model = Autoencoder.initialized(config: config, seed: 1)
-        return try Trainer(model: model, options: options, training: training, validation: validation)
+        return try Trainer(
+            model: model, options: options, training: training, validation: validation)
     }
 
     @Test func lossDecreasesOnSyntheticData() throws {
@@ -140,7 +141,8 @@ struct TrainerTests {
         guard case .floats(let x) = validation.storage else { return }
         let model = trainer.model
         let output = model.reconstruct(x, rows: 45)
-        let mse = zip(output, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) } / Double(x.count)
+        let squared = zip(output, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
+        let mse = squared / Double(x.count)
         let l0 = Double(model.encode(x, rows: 45).filter { $0 != 0 }.count) / 45
         let validationReconstruction = try #require(record.validationReconstruction)
         #expect(abs(validationReconstruction - mse) <= 1e-9 * max(1, mse))
@@ -177,19 +179,18 @@ struct TrainerTests {
 
     @Test func widthMismatchIsReportedForEachDataset() throws {
         let narrow = Dataset(rows: 4, width: 15, storage: .floats([Float](repeating: 0, count: 60)))
-        #expect(throws: TrainingError.widthMismatch(dataset: "training", expected: 16, actual: 15)) {
-            try Self.trainer(training: narrow)
-        }
-        #expect(throws: TrainingError.widthMismatch(dataset: "validation", expected: 16, actual: 15)) {
-            try Self.trainer(validation: narrow)
-        }
+        let training = TrainingError.widthMismatch(dataset: "training", expected: 16, actual: 15)
+        #expect(throws: training) { try Self.trainer(training: narrow) }
+        let validation = TrainingError.widthMismatch(
+            dataset: "validation", expected: 16, actual: 15)
+        #expect(throws: validation) { try Self.trainer(validation: narrow) }
     }
 
     @Test func emptyTrainingSetIsRejected() throws {
         let empty = Dataset(rows: 0, width: 16, storage: .floats([]))
-        #expect(throws: TrainingError.invalidOption(field: "training", message: "the set has no rows")) {
-            try Self.trainer(training: empty)
-        }
+        let expected = TrainingError.invalidOption(
+            field: "training", message: "the set has no rows")
+        #expect(throws: expected) { try Self.trainer(training: empty) }
     }
 
     @Test func sgdWithMomentumAlsoLearns() throws {

@@ -3,7 +3,8 @@ import Testing
 
 struct TrainingErrorTests {
     @Test func codesAreStableAndMessagesCarryTheValues() {
-        let invalid = TrainingError.invalidOption(field: "batchSize", message: "must be at least 1, not 0")
+        let invalid = TrainingError.invalidOption(
+            field: "batchSize", message: "must be at least 1, not 0")
         #expect(invalid.code == "invalid_option")
         #expect(invalid.message == "batchSize: must be at least 1, not 0")
 

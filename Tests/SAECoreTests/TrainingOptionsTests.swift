@@ -19,7 +19,8 @@ struct TrainingOptionsTests {
         var expected = TrainingOptions(batchSize: 256)
         expected.sparsity = SparsityOptions(kind: .topk, k: 16)
         #expect(options == expected)
-        #expect(try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8)) == TrainingOptions())
+        let empty = try JSONDecoder().decode(TrainingOptions.self, from: Data("{}".utf8))
+        #expect(empty == TrainingOptions())
     }
 
     @Test func encodingRoundTrips() throws {
@@ -108,8 +109,8 @@ struct TrainingOptionsTests {
     @Test func modelTopKOutOfRangeIsRejected() {
         var config = self.config
         config.topK = 5
-        #expect(throws: TrainingError.invalidOption(field: "model.topK", message: "must be in 1...4, not 5")) {
-            try TrainingOptions().validate(for: config)
-        }
+        let expected = TrainingError.invalidOption(
+            field: "model.topK", message: "must be in 1...4, not 5")
+        #expect(throws: expected) { try TrainingOptions().validate(for: config) }
     }
 }

@@ -83,18 +83,25 @@ struct JobTests {
     }
 
     @Test func storedJobsReadBackEqual() throws {
-        let directory = URL(fileURLWithPath: NSTemporaryDirectory() + "saed-store-" + UUID().uuidString)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let store = try JobStore(directory: directory)
+        let path = NSTemporaryDirectory() + "saed-store-" + UUID().uuidString + ".db"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let database = try SQLiteDatabase(path: path)
+        try Schema.migrate(database)
+        let store = JobStore(database: database)
         var job = try Self.makeJob()
         job.transition(to: .running, at: Date())
-        job.record(EpochRecord.sample(epoch: 1))
         try store.save(job)
-        try Data("{not json".utf8).write(to: directory.appendingPathComponent("job_broken.json"))
-        let (jobs, skipped) = store.loadAll()
+        job.record(EpochRecord.sample(epoch: 1))
+        try store.save(job)  // adds only the new epoch event
+        try database.execute("INSERT INTO jobs (id, created_at, state, record) VALUES ('job_broken', 5, 'queued', '{not json')")
+        let (jobs, skipped) = try store.loadAll()
         #expect(jobs.count == 1)
         #expect(jobs.first?.history == job.history && jobs.first?.events == job.events)
-        #expect(skipped.map(\.file) == ["job_broken.json"])
+        #expect(jobs.first?.events.map(\.id) == [1, 2, 3])
+        #expect(skipped.map(\.file) == ["job_broken"])
+        // Reopening migrates nothing twice.
+        try Schema.migrate(database)
+        #expect(try database.userVersion == Schema.migrations.count)
     }
 }
 

@@ -39,8 +39,8 @@ enum ReferenceLoss {
         var reconstruction = 0.0
         for r in 0..<rows {
             for i in 0..<d {
-                let z = parameters[bDecStart + i]
-                    + (0..<hidden).reduce(0.0) { $0 + code[r][$1] * parameters[wDecStart + $1 * d + i] }
+                var z = parameters[bDecStart + i]
+                for j in 0..<hidden { z += code[r][j] * parameters[wDecStart + j * d + i] }
                 let t = x[r * d + i]
                 switch options.reconstruction {
                 case .mse:

@@ -1,0 +1,42 @@
+/// The dashboard `GET /` serves: one HTML page with its style and script inline, so it works
+/// offline and needs nothing but the daemon.
+///
+/// The page is a small single-page app routed by the URL fragment:
+/// - `#/`: the job list (states, progress, latest loss), the saved models, and a form that
+///   submits an example job (`GET /v1/examples`) or pasted JSON to `POST /v1/jobs`.
+/// - `#/jobs/ID`: the job's progress and a loss chart that grows with each `epoch` event of
+///   `GET /v1/jobs/ID/events` (an `EventSource`), plus the epoch table.
+/// - `#/models/ID`: metrics, the feature grid, reconstructions, and an encode playground that
+///   loads a test image (`GET /v1/datasets/fashion-mnist/test/rows/N`), encodes and
+///   reconstructs it and draws its code as a bar chart.
+///
+/// Element ids the browser test and the route test rely on: `view`, `jobs-table`,
+/// `models-table`, `job-form`, `example-select`, `job-json`, `submit-job`, `loss-chart`,
+/// `features-img`, `reconstructions-img`, `playground`, `code-chart`.
+enum Dashboard {
+    /// The complete page.
+    static let html: String = head + "<style>\n" + style + "</style>\n</head>\n" + body
+        + "<script>\n" + script + "</script>\n</body>\n</html>\n"
+
+    private static let head = #"""
+        <!DOCTYPE html>
+        <html lang="en">
+        <head>
+        <meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>saed</title>
+        <link rel="icon" href="data:,">
+
+        """#
+
+    private static let body = #"""
+        <body>
+        <header class="top">
+          <a class="brand" href="#/">saed</a>
+          <span class="tagline">sparse autoencoders, trained on this machine</span>
+          <nav><a href="#/">Jobs &amp; models</a><a href="#/new">New job</a></nav>
+        </header>
+        <main id="view" aria-live="polite"><p class="muted">Loading…</p></main>
+
+        """#
+}
