@@ -46,9 +46,11 @@ class Browser:
         self._from_child, from_child_write = os.pipe()
 
         def wire_pipes():
-            # Chromium reads commands from fd 3 and writes replies and events to fd 4.
-            os.dup2(to_child_read, 3)
-            os.dup2(from_child_write, 4)
+            # Chromium reads commands from fd 3 and writes replies and events to fd 4. Copy both
+            # ends out of the way first, in case either already is fd 3 or 4.
+            read_end, write_end = os.dup(to_child_read), os.dup(from_child_write)
+            os.dup2(read_end, 3, inheritable=True)
+            os.dup2(write_end, 4, inheritable=True)
 
         arguments = [
             chromium, "--headless=new", "--remote-debugging-pipe", "--disable-gpu",

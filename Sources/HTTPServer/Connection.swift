@@ -43,10 +43,16 @@ final class Connection: Sendable {
     /// Whether the server is shutting down.
     var isDraining: Bool { self.flags.withLock { $0.isDraining } }
 
-    /// Whether a stream producer should stop: peer gone, write failed, server draining, or the
-    /// stream already ended.
+    /// Whether writes on a stream must fail: peer gone, a write failed, or the stream ended.
+    var isClosedForWriting: Bool {
+        self.flags.withLock { $0.isPeerGone || $0.isBroken || $0.isStreamEnded }
+    }
+
+    /// Whether a stream producer should wind down: closed for writing, or the server draining.
     var isClosedForStreaming: Bool {
-        self.flags.withLock { $0.isPeerGone || $0.isBroken || $0.isDraining || $0.isStreamEnded }
+        self.flags.withLock {
+            $0.isPeerGone || $0.isBroken || $0.isDraining || $0.isStreamEnded
+        }
     }
 
     /// Records that the peer hung up (seen by the event loop's poll).

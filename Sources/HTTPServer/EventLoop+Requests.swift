@@ -37,10 +37,12 @@ extension EventLoop {
         }
     }
 
-    /// Checks a new head (method, target, route, expectation) and starts reading its body.
+    /// Checks a new head (method, target, route, body limit, expectation) and starts reading
+    /// its body.
     private func begin(
         _ connection: LoopConnection, head: RequestHead, framing: BodyFraming, now: Double
     ) {
+        let isHead = head.method == "HEAD"
         guard Self.knownMethods.contains(head.method) else {
             let error = HTTPParseError.notImplemented("method '\(head.method)' is not implemented")
             self.respondAndClose(connection, error, now: now)
@@ -50,22 +52,30 @@ extension EventLoop {
         do {
             target = try RequestTarget(parsing: head.target)
         } catch {
-            self.respondAndClose(connection, error, now: now)
+            self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
             return
         }
-        let route = self.core.router.match(method: head.method, segments: target.segments)
+        let (route, routeLimit) = self.core.router.lookup(
+            method: head.method, segments: target.segments)
+        do {
+            try connection.decoder.startBody(maxBodyBytes: routeLimit)
+        } catch {
+            self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
+            return
+        }
 
         // Expectations are an HTTP/1.1 feature; HTTP/1.0 clients never wait for 100.
         if head.version == .http1_1 && head.headers.contains("Expect") {
             guard head.headers.tokens("Expect") == ["100-continue"] else {
                 let value = head.headers.values("Expect").joined(separator: ", ")
-                self.respondAndClose(connection, HTTPParseError.expectationFailed(value), now: now)
+                let error = HTTPParseError.expectationFailed(value)
+                self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
                 return
             }
             if !framing.isEmpty {
                 // The head alone decides a failed route: answer now instead of reading the body.
                 if let failure = route.errorResponse(method: head.method, path: target.path) {
-                    self.respondAndClose(connection, failure, now: now)
+                    self.respondAndClose(connection, failure, omitsBody: isHead, now: now)
                     return
                 }
                 guard self.sendInterim(connection) else { return }
@@ -74,7 +84,6 @@ extension EventLoop {
 
         connection.phase = .readingBody(PendingRequest(head: head, target: target, route: route))
         connection.deadline = now + self.configuration.bodyTimeoutSeconds
-        connection.decoder.startBody()
     }
 
     /// Sends `100 Continue`; drops the connection when the socket will not take it at once

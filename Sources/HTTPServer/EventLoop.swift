@@ -21,6 +21,8 @@ final class EventLoop {
     private(set) var connections: [UInt64: LoopConnection] = [:]
     private var nextID: UInt64 = 0
     private var acceptPausedUntil = 0.0
+    /// When the earliest registered stream heartbeat is due.
+    private var nextHeartbeat = Double.infinity
     private(set) var isDraining = false
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: EventLoop.readBufferSize, alignment: 1)
@@ -90,12 +92,23 @@ final class EventLoop {
             self.handle(owner, revents: descriptors[index].revents, now: now)
         }
         self.expireDeadlines(now: now)
+        self.nextHeartbeat = self.scheduleHeartbeats(now: now)
         return !(self.isDraining && self.connections.isEmpty)
+    }
+
+    /// Hands every due stream heartbeat to a pool thread; returns when the next one is due.
+    private func scheduleHeartbeats(now: Double) -> Double {
+        guard !self.core.heartbeats.isEmpty else { return .infinity }
+        let (due, next) = self.core.heartbeats.dueWriters(now: now)
+        for writer in due {
+            self.core.workers.submit { writer.sendHeartbeat() }
+        }
+        return next
     }
 
     /// Milliseconds until the nearest deadline, at most one second.
     private func pollTimeout(now: Double) -> Int32 {
-        var earliest = now + 1
+        var earliest = min(now + 1, self.nextHeartbeat)
         for connection in self.connections.values { earliest = min(earliest, connection.deadline) }
         if self.acceptPausedUntil > now { earliest = min(earliest, self.acceptPausedUntil) }
         return pollMilliseconds(earliest - now)
@@ -215,8 +228,14 @@ final class EventLoop {
 
     /// Sends `response` (with `Connection: close`) from the loop, then closes the connection
     /// gracefully.
-    func respondAndClose(_ connection: LoopConnection, _ response: HTTPResponse, now: Double) {
-        connection.outbox = ResponseSerializer.complete(response, closes: true)
+    ///
+    /// - Parameter omitsBody: sends the head only, as the answer to a HEAD request must.
+    func respondAndClose(
+        _ connection: LoopConnection, _ response: HTTPResponse, omitsBody: Bool = false,
+        now: Double
+    ) {
+        connection.outbox = ResponseSerializer.complete(
+            response, closes: true, omitsBody: omitsBody)
         connection.outboxOffset = 0
         connection.phase = .closing
         connection.deadline = now + min(self.configuration.writeTimeoutSeconds, 10)

@@ -4,8 +4,9 @@
 /// split anywhere, down to one byte per read, and bytes after the end of a request stay
 /// buffered for the next one, so pipelined requests come out in order. After a `.head` event
 /// the caller decides whether the body should be read at all (for `Expect: 100-continue`) and
-/// calls `startBody()` to go on; the `.body` event then carries the whole body. Buffering is
-/// bounded by the limits: nothing is ever sized from `Content-Length`.
+/// calls `startBody(maxBodyBytes:)` to go on, which is also where a declared length over the
+/// body limit is refused; the `.body` event then carries the whole body. Buffering is bounded
+/// by the limits: nothing is ever sized from `Content-Length`.
 ///
 /// After `next()` throws, the decoder is spent: the connection must be closed.
 package struct RequestDecoder {
@@ -60,17 +61,26 @@ package struct RequestDecoder {
     }
 
     /// Allows the body of the request whose head was just returned to be read.
-    package mutating func startBody() {
+    ///
+    /// - Parameter maxBodyBytes: the body limit for this request (a route may allow more or
+    ///   less than the default); nil means `limits.maxBodyBytes`.
+    /// - Throws: `HTTPParseError` 413 when the declared `Content-Length` is over the limit; the
+    ///   decoder is then spent, as after any error.
+    package mutating func startBody(maxBodyBytes: Int? = nil) throws(HTTPParseError) {
         guard case .awaitingBodyStart(let framing) = self.state else {
             preconditionFailure("startBody() called in state \(self.state)")
         }
+        let limit = maxBodyBytes ?? self.limits.maxBodyBytes
         switch framing {
-        case .length(let length): self.state = .fixedLength(remaining: length)
+        case .length(let length):
+            guard length <= limit else {
+                self.state = .failed
+                throw .bodyTooLarge(limit: limit)
+            }
+            self.state = .fixedLength(remaining: length)
         case .chunked:
             self.state = .chunked(
-                ChunkedBodyDecoder(
-                    maxBodyBytes: self.limits.maxBodyBytes,
-                    maxHeaderBytes: self.limits.maxHeaderBytes))
+                ChunkedBodyDecoder(maxBodyBytes: limit, maxHeaderBytes: self.limits.maxHeaderBytes))
         }
     }
 

@@ -81,14 +81,20 @@ package struct RequestLimits: Sendable {
 extension RequestHead {
     /// Checks `Host` and works out how the body is delimited.
     ///
-    /// - Throws: `HTTPParseError` 400 for a missing (HTTP/1.1) or repeated `Host`, an invalid or
-    ///   inconsistent `Content-Length`, `Transfer-Encoding` together with `Content-Length`, in
-    ///   HTTP/1.0, or not ending in `chunked`; 501 for a transfer coding other than `chunked`;
-    ///   413 for a declared length above `limits.maxBodyBytes`.
+    /// The declared length is not checked against the body limit here, since a route may allow
+    /// more: `RequestDecoder.startBody(maxBodyBytes:)` does that.
+    ///
+    /// - Throws: `HTTPParseError` 400 for a missing (HTTP/1.1), repeated or malformed `Host`, an
+    ///   invalid or inconsistent `Content-Length`, `Transfer-Encoding` together with
+    ///   `Content-Length`, in HTTP/1.0, or not ending in `chunked`; 501 for a transfer coding
+    ///   other than `chunked`; 413 for a declared length too large to represent.
     package func framing(limits: RequestLimits) throws(HTTPParseError) -> BodyFraming {
         let hosts = self.headers.values("Host")
         if hosts.count > 1 { throw .badRequest("repeated Host header") }
         if hosts.isEmpty && self.version == .http1_1 { throw .badRequest("missing Host header") }
+        if let host = hosts.first, !host.utf8.allSatisfy(Self.isHostCharacter) {
+            throw .badRequest("invalid Host header")
+        }
 
         if self.headers.contains("Transfer-Encoding") {
             return try self.transferCodingFraming()
@@ -104,10 +110,20 @@ extension RequestHead {
             throw .badRequest("invalid Content-Length '\(first)'")
         }
         // Digits only, so a failed conversion can only mean a number too large for Int.
-        guard let length = Int(first), length <= limits.maxBodyBytes else {
-            throw .bodyTooLarge(limit: limits.maxBodyBytes)
-        }
+        guard let length = Int(first) else { throw .bodyTooLarge(limit: limits.maxBodyBytes) }
         return .length(length)
+    }
+
+    /// Whether `byte` may appear in a `Host` value: `uri-host [ ":" port ]` (RFC 3986 §3.2.2),
+    /// that is unreserved, sub-delims, percent-encoding, `:` and the brackets of IPv6 literals.
+    private static func isHostCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "-._~!$&'()*+,;=:[]%".utf8.contains(byte)
+        }
     }
 
     private func transferCodingFraming() throws(HTTPParseError) -> BodyFraming {

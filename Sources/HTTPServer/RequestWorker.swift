@@ -70,7 +70,8 @@ enum RequestWorker {
                 framing: isHTTP10 ? .none : .chunked, closes: true)
             guard connection.send(head, timeoutSeconds: timeout) else { return false }
             let writer = ResponseWriter(
-                connection: connection, isChunked: !isHTTP10, writeTimeoutSeconds: timeout)
+                connection: connection, isChunked: !isHTTP10, writeTimeoutSeconds: timeout,
+                core: core)
             produce(writer)
             writer.finish()
             return false

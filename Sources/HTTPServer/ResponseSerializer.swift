@@ -55,15 +55,20 @@ enum ResponseSerializer {
     }
 
     /// A complete response with a `.bytes` body (a stream counts as empty).
-    static func complete(_ response: HTTPResponse, closes: Bool) -> [UInt8] {
+    ///
+    /// - Parameter omitsBody: keeps `Content-Length` but leaves the body out (HEAD).
+    static func complete(_ response: HTTPResponse, closes: Bool, omitsBody: Bool = false)
+        -> [UInt8]
+    {
         guard case .bytes(let body) = response.body else {
             return Self.head(
                 status: response.status, headers: response.headers, framing: .length(0),
                 closes: closes)
         }
-        return Self.head(
+        let head = Self.head(
             status: response.status, headers: response.headers, framing: .length(body.count),
-            closes: closes) + body
+            closes: closes)
+        return omitsBody ? head : head + body
     }
 
     /// The `Date` field line for the current second, formatted once per second.
@@ -102,10 +107,17 @@ enum ResponseSerializer {
             && !Self.managedHeaders.contains { $0.equalsIgnoringASCIICase(name) }
     }
 
-    /// Appends `value` with CR, LF and NUL replaced by spaces, so it cannot split the response.
+    /// Appends `value` with each CR, LF, CRLF and NUL replaced by one space, so it cannot
+    /// split the response.
     private static func appendSanitized(_ value: String, to bytes: inout [UInt8]) {
+        var previous: UInt8 = 0
         for byte in value.utf8 {
+            if byte == Byte.lf && previous == Byte.cr {
+                previous = byte
+                continue
+            }
             bytes.append(byte == Byte.cr || byte == Byte.lf || byte == 0 ? Byte.space : byte)
+            previous = byte
         }
     }
 }

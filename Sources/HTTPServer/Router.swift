@@ -34,6 +34,7 @@ package final class Router: Sendable {
         let method: String
         let pattern: String
         let segments: [Segment]
+        let maxBodyBytes: Int?
         let handler: Handler
     }
 
@@ -48,7 +49,15 @@ package final class Router: Sendable {
     ///
     /// The pattern must start with `/`, parameter names must be non-empty and distinct, and a
     /// method and pattern pair may be added once; breaking these is a programming error.
-    package func add(_ method: String, _ pattern: String, _ handler: @escaping Handler) {
+    ///
+    /// - Parameter maxBodyBytes: the largest request body this route accepts (413 beyond it),
+    ///   for example more than the server's `maxBodyBytes` for an upload; nil keeps the
+    ///   server's limit. Must be positive.
+    package func add(
+        _ method: String, _ pattern: String, maxBodyBytes: Int? = nil,
+        _ handler: @escaping Handler
+    ) {
+        precondition((maxBodyBytes ?? 1) > 0, "route \(method) \(pattern): maxBodyBytes must be > 0")
         precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
         let segments = Self.split(pattern).map { text -> Segment in
             text.hasPrefix(":") ? .parameter(String(text.dropFirst())) : .literal(text)
@@ -58,7 +67,9 @@ package final class Router: Sendable {
             !names.contains("") && Set(names).count == names.count,
             "route pattern '\(pattern)' has an empty or repeated parameter name")
 
-        let route = Route(method: method, pattern: pattern, segments: segments, handler: handler)
+        let route = Route(
+            method: method, pattern: pattern, segments: segments, maxBodyBytes: maxBodyBytes,
+            handler: handler)
         self.table.withLock { routes in
             precondition(
                 !routes.contains { $0.method == method && $0.segments == segments },
@@ -87,10 +98,16 @@ package final class Router: Sendable {
 
     /// Looks up decoded path segments, as `RequestTarget.segments` gives them.
     package func match(method: String, segments: [String]) -> RouteMatch {
+        self.lookup(method: method, segments: segments).match
+    }
+
+    /// Looks up decoded path segments and also returns the matched route's own body limit
+    /// (nil when it has none, or nothing matched).
+    func lookup(method: String, segments: [String]) -> (match: RouteMatch, maxBodyBytes: Int?) {
         let candidates = self.table.withLock { $0 }.compactMap { route in
             Self.bind(route.segments, to: segments).map { (route: route, parameters: $0) }
         }
-        guard !candidates.isEmpty else { return .notFound }
+        guard !candidates.isEmpty else { return (.notFound, nil) }
 
         func best(for method: String) -> (route: Route, parameters: [String: String])? {
             candidates.filter { $0.route.method == method }.max {
@@ -98,11 +115,11 @@ package final class Router: Sendable {
             }
         }
         if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
-            return .matched(hit.route.handler, parameters: hit.parameters)
+            return (.matched(hit.route.handler, parameters: hit.parameters), hit.route.maxBodyBytes)
         }
         var allowed = Set(candidates.map(\.route.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }
-        return .methodNotAllowed(allowed: Self.ordered(allowed))
+        return (.methodNotAllowed(allowed: Self.ordered(allowed)), nil)
     }
 
     // MARK: - Matching

@@ -26,6 +26,8 @@ final class ServerCore: Sendable {
     let wakePipe: WakePipe
     /// The threads that run handlers and write responses.
     let workers = WorkerPool(name: "saed.http.worker")
+    /// Stream writers that asked for heartbeats.
+    let heartbeats: HeartbeatRegistry
     private let logger: (@Sendable (String) -> Void)?
     private let mailbox = Mutex(Mailbox())
 
@@ -37,6 +39,7 @@ final class ServerCore: Sendable {
         self.limits = configuration.requestLimits
         self.router = router
         self.wakePipe = wakePipe
+        self.heartbeats = HeartbeatRegistry(wakePipe: wakePipe)
         self.logger = logger
     }
 

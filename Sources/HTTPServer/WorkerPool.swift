@@ -88,19 +88,30 @@ final class WorkerPool: Sendable {
     var threadCount: Int { self.state.withLock { $0.threads } }
 
     private func startThread(with job: @escaping Job) {
-        let thread = Thread { [self] in self.work(first: job) }
+        // The job travels in the parking place, not in the thread's closure: Foundation keeps
+        // that closure as long as the thread lives, and a job may hold a connection open.
+        let parking = Parking()
+        parking.job = job
+        let thread = Thread { [self] in self.work(parking) }
         thread.name = self.name
         thread.stackSize = Self.stackSize
         thread.start()
     }
 
     /// A thread's life: run jobs until parked for too long or stopped.
-    private func work(first: @escaping Job) {
-        let parking = Parking()
-        var next: Job? = first
-        while let job = next {
-            job()
-            next = self.park(parking)
+    private func work(_ parking: Parking) {
+        // Safe without the lock: nobody else knows `parking` until it is parked below.
+        var pending = parking.job
+        parking.job = nil
+        while true {
+            if let job = pending {
+                pending = nil
+                job()
+            }
+            // The finished job is released before parking: it may hold a connection whose
+            // socket must close once the event loop lets go of it too.
+            guard let job = self.park(parking) else { return }
+            pending = job
         }
     }
 

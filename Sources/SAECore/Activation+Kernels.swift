@@ -1,5 +1,6 @@
 // Element-wise kernels for `Activation`, written over raw pointers so the training loop can run
-// them on preallocated buffers without bounds checks or allocation.
+// them on preallocated buffers without bounds checks or allocation. They work eight lanes at a
+// time (see SIMDMath.swift); a short final chunk is padded, never read or written past `count`.
 
 extension Activation {
     /// Applies the activation in place to `count` floats at `values`.
@@ -10,8 +11,10 @@ extension Activation {
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
         case .relu:
-            for i in 0..<count where values[i] < 0 {
-                values[i] = 0
+            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, count - i)
+                let z = Lanes.load(values + i, count: lanes)
+                z.replacing(with: 0, where: z .< 0).store(to: values + i, count: lanes)
             }
         case .sigmoid:
             for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
@@ -34,18 +37,14 @@ extension Activation {
         output: UnsafePointer<Float>,
         count: Int
     ) {
-        switch self {
-        case .relu:
-            for i in 0..<count {
-                gradient[i] = output[i] > 0 ? gradient[i] : 0
-            }
-        case .sigmoid:
-            for i in 0..<count {
-                let y = output[i]
-                gradient[i] *= y * (1 - y)
-            }
-        case .identity:
-            break
+        if self == .identity { return }
+        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+            let lanes = min(Lanes.scalarCount, count - i)
+            let g = Lanes.load(gradient + i, count: lanes)
+            let y = Lanes.load(output + i, count: lanes)
+            let scaled =
+                self == .relu ? g.replacing(with: 0, where: .!(y .> 0)) : g * (y * (1 - y))
+            scaled.store(to: gradient + i, count: lanes)
         }
     }
 }

@@ -51,8 +51,7 @@ package struct Adam: Sendable, Equatable {
         gradients: UnsafeBufferPointer<Float>
     ) {
         let count = firstMoment.count
-        precondition(
-            parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
+        precondition(parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
         precondition(gradients.count == count, "\(gradients.count) gradients, Adam holds \(count)")
         if count == 0 { return }
         step += 1

@@ -45,6 +45,8 @@ package struct Job: Codable, Sendable {
     package var events: [JobEvent]
     /// Share of the batches done, 0...1; updated per batch in memory, per epoch on disk.
     package var progress: Double
+    /// The client's `Idempotency-Key`, when it sent one.
+    package var idempotencyKey: String?
 
     package init(id: String, spec: JobSpec, createdAt: Date) {
         self.id = id

@@ -21,6 +21,8 @@ package final class JobManager: @unchecked Sendable {
     private var isStopping = false
     /// Worker threads still running. Guarded by `condition`.
     private var activeWorkers = 0
+    /// Job id by the client's Idempotency-Key. Guarded by `condition`.
+    private var idempotencyKeys: [String: String] = [:]
 
     private let store: JobStore
     private let models: ModelStore
@@ -52,6 +54,7 @@ package final class JobManager: @unchecked Sendable {
             }
             jobs[job.id] = job
             if job.state == .queued { queue.append(job.id) }
+            if let key = job.idempotencyKey { idempotencyKeys[key] = job.id }
         }
     }
 
@@ -85,17 +88,31 @@ package final class JobManager: @unchecked Sendable {
 
     // MARK: - Requests
 
-    /// Stores a new queued job. Throws `queueFull` beyond the queue depth.
-    package func submit(_ spec: JobSpec) throws -> Job {
-        // Refuse datasets that do not exist now rather than failing the job later.
+    /// Checks what a submission would check, without queueing anything: the spec's datasets
+    /// must exist where it says.
+    package func validate(_ spec: JobSpec) throws {
         _ = try datasets.resolve(spec.training.reference, field: "dataset")
         if let validation = spec.validation {
             _ = try datasets.resolve(validation.reference, field: "validation")
         }
+    }
+
+    /// Stores a new queued job. Throws `queueFull` beyond the queue depth.
+    ///
+    /// With an `idempotencyKey` already used for the same spec, returns that job and
+    /// `isNew == false`; for another spec, throws `idempotencyConflict`.
+    package func submit(_ spec: JobSpec, idempotencyKey: String? = nil) throws -> (job: Job, isNew: Bool) {
+        // Refuse datasets that do not exist now rather than failing the job later.
+        try validate(spec)
         return try condition.withLock {
+            if let key = idempotencyKey, let id = idempotencyKeys[key], let existing = jobs[id] {
+                guard existing.spec == spec.json else { throw ServiceError.idempotencyConflict(key: key, jobID: id) }
+                return (existing, false)
+            }
             guard !isStopping else { throw ServiceError.unavailable("the daemon is shutting down") }
             guard queue.count < maxQueuedJobs else { throw ServiceError.queueFull(depth: queue.count) }
-            let job = Job(id: Self.newID(prefix: "job"), spec: spec, createdAt: Date())
+            var job = Job(id: Self.newID(prefix: "job"), spec: spec, createdAt: Date())
+            job.idempotencyKey = idempotencyKey
             do {
                 try store.save(job)
             } catch {
@@ -104,9 +121,30 @@ package final class JobManager: @unchecked Sendable {
             }
             jobs[job.id] = job
             queue.append(job.id)
+            if let key = idempotencyKey { idempotencyKeys[key] = job.id }
             condition.broadcast()
             logger.info("job accepted", ["job.id": job.id, "job.epochs": "\(job.epochs)"])
-            return job
+            return (job, true)
+        }
+    }
+
+    /// Forgets a finished job and its events. Throws `invalidState` (409) for one that has not
+    /// ended; its model, if any, stays.
+    package func delete(id: String) throws {
+        try condition.withLock {
+            guard let job = jobs[id] else { throw ServiceError.jobNotFound(id) }
+            guard job.state.isFinished else {
+                throw ServiceError.invalidState("job \(id) is \(job.state.rawValue); cancel it first, then delete it")
+            }
+            do {
+                try store.delete(id: id)
+            } catch {
+                logger.error("job store delete failed", ["job.id": id, "error": "\(error)"])
+                throw ServiceError.unavailable("the job could not be deleted from the store")
+            }
+            jobs[id] = nil
+            if let key = job.idempotencyKey { idempotencyKeys[key] = nil }
+            condition.broadcast()
         }
     }
 
@@ -120,6 +158,18 @@ package final class JobManager: @unchecked Sendable {
         condition.withLock { Array(jobs.values) }
             .filter { state == nil || $0.state == state }
             .sorted { ($0.createdAt, $0.id) > ($1.createdAt, $1.id) }
+    }
+
+    /// One page of `list(state:)`: at most `limit` jobs created before the `cursor` job
+    /// (exclusive), and the cursor for the next page when there is one.
+    package func page(state: JobState?, limit: Int, after cursor: JobCursor?) -> (jobs: [Job], next: JobCursor?) {
+        var remaining = list(state: state)[...]
+        if let cursor {
+            remaining = remaining.drop { ($0.createdAt, $0.id) >= (cursor.createdAt, cursor.id) }
+        }
+        let page = Array(remaining.prefix(limit))
+        let hasMore = remaining.count > limit
+        return (page, hasMore ? page.last.map { JobCursor(createdAt: $0.createdAt, id: $0.id) } : nil)
     }
 
     /// Cancels a queued job at once, or asks a running one to stop at its next batch.
@@ -329,5 +379,35 @@ package final class JobManager: @unchecked Sendable {
         let value = generator.next() as UInt64
         let hex = String(value, radix: 16)
         return prefix + "_" + String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
+
+/// Where a page of jobs ends: the creation time and id of its last job, shown to clients as an
+/// opaque token.
+package struct JobCursor: Equatable, Sendable {
+    package var createdAt: Date
+    package var id: String
+
+    /// The token: base64url of `seconds|id`.
+    package var token: String {
+        let text = "\(createdAt.timeIntervalSince1970.bitPattern)|\(id)"
+        return Data(text.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    package init(createdAt: Date, id: String) {
+        self.createdAt = createdAt
+        self.id = id
+    }
+
+    /// Reads a token made by `token`; nil for anything else.
+    package init?(token: String) {
+        var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        base64 += String(repeating: "=", count: (4 - base64.count % 4) % 4)
+        guard let data = Data(base64Encoded: base64) else { return nil }
+        let parts = String(decoding: data, as: UTF8.self).split(separator: "|", maxSplits: 1)
+        guard parts.count == 2, let bits = UInt64(parts[0]) else { return nil }
+        self.init(createdAt: Date(timeIntervalSince1970: Double(bitPattern: bits)), id: String(parts[1]))
     }
 }

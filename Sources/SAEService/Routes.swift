@@ -10,8 +10,11 @@ struct Routes: Sendable {
     func register(on router: Router) {
         add(router, "GET", "/healthz") { _ in .json(200, Array(#"{"status":"ok"}"#.utf8)) }
         add(router, "POST", "/v1/jobs", submitJob)
+        add(router, "POST", "/v1/jobs:validate", validateJob)
         add(router, "GET", "/v1/jobs", listJobs)
         add(router, "GET", "/v1/jobs/:id", showJob)
+        add(router, "DELETE", "/v1/jobs/:id", deleteJob)
+        add(router, "GET", "/v1/jobs/:id/metrics", jobMetrics)
         add(router, "POST", "/v1/jobs/:id/cancel", cancelJob)
         add(router, "GET", "/v1/jobs/:id/events", streamEvents)
         add(router, "GET", "/v1/models", listModels)
@@ -42,10 +45,35 @@ struct Routes: Sendable {
 
     private func submitJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let spec = try JobSpec.parse(JSONValue.parse(request.body))
-        let job = try service.jobs.submit(spec)
+        let key = request.headers["Idempotency-Key"]
+        if let key, key.isEmpty || key.count > 255 {
+            throw ServiceError.invalidField(path: "Idempotency-Key", message: "must be 1 to 255 characters")
+        }
+        let (job, isNew) = try service.jobs.submit(spec, idempotencyKey: key)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/jobs/\(job.id)")
-        return .json(202, APIJSON.bytes(JobView(job, detailed: true)), headers: headers)
+        return .json(isNew ? 202 : 200, APIJSON.bytes(JobView(job, detailed: true)), headers: headers)
+    }
+
+    private func validateJob(_ request: HTTPRequest) throws -> HTTPResponse {
+        let spec = try JobSpec.parse(JSONValue.parse(request.body))
+        try service.jobs.validate(spec)
+        return .json(200, APIJSON.bytes(["valid": JSONValue.bool(true), "spec": spec.json]))
+    }
+
+    private func deleteJob(_ request: HTTPRequest) throws -> HTTPResponse {
+        try service.jobs.delete(id: request.pathParameters["id"] ?? "")
+        return HTTPResponse(status: 204)
+    }
+
+    /// The epoch history, a page at a time: `after` is the last epoch already seen.
+    private func jobMetrics(_ request: HTTPRequest) throws -> HTTPResponse {
+        let job = try service.jobs.job(id: request.pathParameters["id"] ?? "")
+        let after = try request.query["after"].map { try Self.queryInteger($0, name: "after", in: 0...Int(Int32.max)) } ?? 0
+        let limit = try request.query["limit"].map { try Self.queryInteger($0, name: "limit", in: 1...10_000) } ?? 1000
+        let page = Array(job.history.filter { $0.epoch > after }.prefix(limit))
+        let hasMore = job.history.contains { $0.epoch > (page.last?.epoch ?? after) }
+        return .json(200, APIJSON.bytes(MetricsPage(metrics: page, nextAfter: hasMore ? page.last?.epoch : nil)))
     }
 
     private func listJobs(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -58,8 +86,16 @@ struct Routes: Sendable {
             state = parsed
         }
         let limit = try request.query["limit"].map { try Self.queryInteger($0, name: "limit", in: 1...1000) } ?? 100
-        let jobs = service.jobs.list(state: state).prefix(limit).map { JobView($0, detailed: false) }
-        return .json(200, APIJSON.bytes(["jobs": Array(jobs)]))
+        var cursor: JobCursor?
+        if let token = request.query["page_token"] {
+            guard let parsed = JobCursor(token: token) else {
+                throw ServiceError.invalidField(path: "page_token", message: "is not a token this server gave out")
+            }
+            cursor = parsed
+        }
+        let (jobs, next) = service.jobs.page(state: state, limit: limit, after: cursor)
+        return .json(200, APIJSON.bytes(JobPage(jobs: jobs.map { JobView($0, detailed: false) },
+                                                nextPageToken: next?.token)))
     }
 
     private func showJob(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -197,6 +233,33 @@ struct Routes: Sendable {
         }
         return value
     }
+}
+
+struct JobPage: Encodable {
+    var jobs: [JobView]
+    var nextPageToken: String?
+
+    // The token shows as null on the last page.
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(jobs, forKey: .jobs)
+        try container.encode(nextPageToken, forKey: .nextPageToken)
+    }
+
+    enum CodingKeys: String, CodingKey { case jobs, nextPageToken }
+}
+
+struct MetricsPage: Encodable {
+    var metrics: [EpochRecord]
+    var nextAfter: Int?
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(metrics, forKey: .metrics)
+        try container.encode(nextAfter, forKey: .nextAfter)
+    }
+
+    enum CodingKeys: String, CodingKey { case metrics, nextAfter }
 }
 
 /// A code row as its non-zero entries.

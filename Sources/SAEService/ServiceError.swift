@@ -16,6 +16,7 @@ package enum ServiceError: Error, Equatable {
     case datasetNotFound(String)
     case datasetUnreadable(code: String, message: String)
     case invalidState(String)
+    case idempotencyConflict(key: String, jobID: String)
     case queueFull(depth: Int)
     case unavailable(String)
 }
@@ -27,7 +28,7 @@ extension ServiceError: HTTPError {
         case .unsupportedMediaType: 415
         case .jobNotFound, .modelNotFound: 404
         case .datasetNotFound, .datasetUnreadable: 422
-        case .invalidState: 409
+        case .invalidState, .idempotencyConflict: 409
         case .queueFull: 429
         case .unavailable: 503
         }
@@ -44,6 +45,7 @@ extension ServiceError: HTTPError {
         case .datasetNotFound: "dataset_not_found"
         case .datasetUnreadable(let code, _): code
         case .invalidState: "invalid_state"
+        case .idempotencyConflict: "idempotency_conflict"
         case .queueFull: "queue_full"
         case .unavailable: "unavailable"
         }
@@ -60,6 +62,8 @@ extension ServiceError: HTTPError {
         case .datasetNotFound(let message): message
         case .datasetUnreadable(_, let message): message
         case .invalidState(let message): message
+        case .idempotencyConflict(let key, let jobID):
+            "Idempotency-Key \"\(key)\" was used for job \(jobID) with a different body"
         case .queueFull(let depth): "the job queue is full (\(depth) jobs waiting); retry later"
         case .unavailable(let message): message
         }

@@ -21,7 +21,7 @@ struct RequestDecoderTests {
             offset = end
             while let event = try decoder.next() {
                 events.append(event)
-                if case .head = event { decoder.startBody() }
+                if case .head = event { try decoder.startBody() }
             }
         } while offset < bytes.count
         return events
@@ -125,7 +125,7 @@ struct RequestDecoderTests {
             return
         }
         #expect(try decoder.next() == nil)
-        decoder.startBody()
+        try decoder.startBody()
         #expect(try decoder.next() == .body(Array("ok".utf8)))
         #expect(decoder.isIdle)
     }

@@ -69,6 +69,8 @@ struct VisualsDashboardTests {
         #expect(examples.map(\.name) == ["quick-demo", "topk-32", "kl-sigmoid"])
         #expect(examples[0].source == "config/jobs/quick-demo.json")
         #expect(examples[1].source == "built-in")
+        #expect(examples[0].text == #"{"dataset": "fashion-mnist", "epochs": 1}"#)
+        #expect(examples[1].text.hasPrefix("{\n  \"name\": \"topk-32\",\n"))
         #expect(skipped.map(\.file) == ["broken.json"])
         #expect(skipped.first?.reason == "epochs: must be between 0 and 100000, got -1")
     }
@@ -82,7 +84,7 @@ struct VisualsDashboardTests {
         let examples = try #require(object?["examples"] as? [[String: Any]])
         let names = examples.compactMap { $0["name"] as? String }
         #expect(names.contains("quick-demo"))
-        #expect(examples.allSatisfy { $0["job"] is [String: Any] })
+        #expect(examples.allSatisfy { $0["job"] is [String: Any] && $0["text"] is String })
     }
 
     @Test func datasetRowIsOneTestImageScaledToUnitRange() throws {

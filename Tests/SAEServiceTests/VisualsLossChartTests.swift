@@ -67,10 +67,11 @@ struct VisualsLossChartTests {
         let chart = LossChart(title: "demo <&> · job_1", history: history, plannedEpochs: 10)
         let svg = try SVGSummary.parse(chart.svg())
         #expect(svg.rootName == "svg")
-        #expect(svg.curves == ["loss", "reconstruction", "sparsity", "validation_reconstruction", "l0", "validation_l0"])
+        let everyCurve = ["loss", "reconstruction", "sparsity", "validation_reconstruction", "l0", "validation_l0"]
+        #expect(svg.curves == everyCurve)
         #expect(svg.circles == 6 * 3)
         for label in ["epoch", "loss", "L0 (active latents)", "training loss", "validation MSE", "L0 validation",
-                      "demo <&> · job_1", "0", "10"] {
+                      "demo <&> · job_1", "1", "10"] {
             #expect(svg.texts.contains(label), "missing text \(label)")
         }
     }
@@ -94,8 +95,8 @@ struct VisualsLossChartTests {
         #expect(NiceAxis(maximum: 27).ticks == [0, 10, 20, 30])
         #expect(NiceAxis(maximum: 0).maximum == 1)
         #expect(NiceAxis(maximum: .nan).maximum == 1)
-        #expect(LossChart.epochTicks(lastEpoch: 4) == [0, 1, 2, 3, 4])
-        #expect(LossChart.epochTicks(lastEpoch: 100) == Array(stride(from: 0, through: 100, by: 10)))
+        #expect(LossChart.epochTicks(lastEpoch: 4) == [1, 2, 3, 4])
+        #expect(LossChart.epochTicks(lastEpoch: 100) == [1] + Array(stride(from: 10, through: 100, by: 10)))
     }
 
     @Test func routeDrawsAQueuedJobAndRefusesUnknownOnes() throws {
@@ -103,7 +104,7 @@ struct VisualsLossChartTests {
         defer { fixture.remove() }
         try fixture.writeDataset("tiny.csv", TinyModel.csv)
         let spec = try JobSpec.parse(JSONValue.parse(Array(#"{"dataset": {"path": "tiny.csv"}, "epochs": 3}"#.utf8)))
-        let job = try fixture.service.jobs.submit(spec)
+        let job = try fixture.service.jobs.submit(spec).job
 
         let response = try fixture.get("/v1/jobs/\(job.id)/loss.svg")
         #expect(response.status == 200)

@@ -53,7 +53,9 @@ struct VisualsPNGTests {
     }
 
     @Test func firingIsMeasuredOnEveryRowOfASmallDataset() {
-        let rows: [Float] = TinyModel.csv.split(separator: "\n").flatMap { $0.split(separator: ",").map { Float($0)! } }
+        let cells = TinyModel.csv.split(separator: "\n").flatMap { $0.split(separator: ",") }
+        let rows = cells.compactMap { Float($0) }
+        #expect(rows.count == 64)
         let dataset = Dataset(rows: 4, width: 16, storage: .floats(rows))
         let firing = LatentFiring.measure(TinyModel.make(), on: dataset)
         #expect(firing.sampleRows == 4)

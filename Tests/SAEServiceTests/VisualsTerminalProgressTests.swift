@@ -12,7 +12,8 @@ struct VisualsTerminalProgressTests {
     @Test func lineShowsEpochStepLossAndRateWithinTheWidth() {
         let progress = TerminalProgress(columns: 120) { _ in }
         let line = progress.line(for: Self.status)
-        #expect(line.hasPrefix("epoch 3/10 " + String(repeating: "█", count: 20) + String(repeating: "░", count: 20)))
+        let bar = String(repeating: "█", count: 20) + String(repeating: "░", count: 20)
+        #expect(line.hasPrefix("epoch 3/10 " + bar))
         #expect(line.hasSuffix("  50% step 2,345 loss 0.02131 4,210 samples/s 0:08 left"))
         #expect(line.count <= 119)
     }

@@ -47,10 +47,11 @@ extension Dashboard {
         .badge.failed { background: #fee2e2; color: var(--bad); }
         .badge.cancelling { background: #fef3c7; color: var(--warn); }
         .bar { height: 8px; background: #e5e7eb; border-radius: 999px; overflow: hidden; min-width: 90px; }
-        .bar > span { display: block; height: 100%; background: var(--accent); transition: width 0.4s; }
+        .bar > span { display: block; height: 100%; background: var(--accent); transition: width 0.25s; }
         .bar.big { height: 10px; margin: 10px 0 4px; }
         label { display: block; font-weight: 600; font-size: 12px; color: #374151; margin: 10px 0 4px; }
         select, input, textarea, button { font: inherit; }
+        #example-select { width: 100%; }
         select, input[type=number] {
           padding: 5px 8px; border: 1px solid #d1d5db; border-radius: 6px; background: #fff;
         }
@@ -72,7 +73,7 @@ extension Dashboard {
           background: #fef2f2; color: var(--bad); border: 1px solid #fecaca; border-radius: 6px;
           padding: 8px 10px; margin-top: 10px; white-space: pre-wrap;
         }
-        .stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(140px, 1fr)); gap: 10px; }
+        .stats { display: grid; grid-template-columns: repeat(auto-fill, minmax(120px, 1fr)); gap: 10px; }
         .stat { border: 1px solid var(--line); border-radius: 8px; padding: 8px 10px; background: #fafafa; }
         .stat .value { font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
         .stat .name { font-size: 12px; color: var(--muted); }
@@ -81,10 +82,14 @@ extension Dashboard {
         .picture img { display: block; max-width: 100%; image-rendering: pixelated; border-radius: 4px; }
         .placeholder { color: var(--muted); padding: 20px 0; }
         .pixels { image-rendering: pixelated; width: 168px; height: 168px; border-radius: 4px; background: #000; }
-        .figure { display: inline-block; text-align: center; font-size: 12px; color: var(--muted); margin-right: 14px; }
+        .figure {
+          display: inline-block; text-align: center; font-size: 12px; color: var(--muted); margin-right: 14px;
+        }
         .top-latents { font-size: 12px; margin-top: 6px; }
         .top-latents span { display: inline-block; margin: 2px 10px 2px 0; font-variant-numeric: tabular-nums; }
-        .legend-dead { display: inline-block; width: 10px; height: 10px; border: 2px solid #dc2626; vertical-align: -1px; }
+        .legend-dead {
+          display: inline-block; width: 10px; height: 10px; border: 2px solid #dc2626; vertical-align: -1px;
+        }
 
         """#
 }

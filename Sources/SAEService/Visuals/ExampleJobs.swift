@@ -8,6 +8,8 @@ struct ExampleJob: Encodable, Sendable, Equatable {
     var source: String
     /// The job body, exactly as `POST /v1/jobs` takes it.
     var job: JSONValue
+    /// The same body as written in its file, field order and layout kept, for editing.
+    var text: String
 }
 
 /// The example jobs: every `*.json` file of the examples directory (`config/jobs` under the
@@ -19,29 +21,41 @@ enum ExampleJobs {
     /// The built-in examples, as JSON text; each one passes `JobSpec.parse`.
     static let builtIn: [(name: String, body: String)] = [
         ("quick-demo", """
-            {"name": "quick-demo",
-             "dataset": {"name": "fashion-mnist", "split": "train", "limit": 2000},
-             "validation": {"name": "fashion-mnist", "split": "test", "limit": 500},
-             "model": {"hidden_size": 64},
-             "sparsity": {"kind": "l1", "beta": 0.0003, "reduction": "mean"},
-             "epochs": 4, "batch_size": 64, "seed": 1}
+            {
+              "name": "quick-demo",
+              "dataset": {"name": "fashion-mnist", "split": "train", "limit": 2000},
+              "validation": {"name": "fashion-mnist", "split": "test", "limit": 500},
+              "model": {"hidden_size": 64},
+              "sparsity": {"kind": "l1", "beta": 0.0003, "reduction": "mean"},
+              "epochs": 4,
+              "batch_size": 64,
+              "seed": 1
+            }
             """),
         ("topk-32", """
-            {"name": "topk-32",
-             "dataset": {"name": "fashion-mnist", "split": "train", "limit": 10000},
-             "validation": {"name": "fashion-mnist", "split": "test", "limit": 2000},
-             "model": {"hidden_size": 256, "activation": "relu", "decoder_activation": "sigmoid"},
-             "sparsity": {"kind": "topk", "k": 32},
-             "epochs": 5, "batch_size": 64, "seed": 1}
+            {
+              "name": "topk-32",
+              "dataset": {"name": "fashion-mnist", "split": "train", "limit": 10000},
+              "validation": {"name": "fashion-mnist", "split": "test", "limit": 2000},
+              "model": {"hidden_size": 256, "activation": "relu", "decoder_activation": "sigmoid"},
+              "sparsity": {"kind": "topk", "k": 32},
+              "epochs": 5,
+              "batch_size": 64,
+              "seed": 1
+            }
             """),
         ("kl-sigmoid", """
-            {"name": "kl-sigmoid",
-             "dataset": {"name": "fashion-mnist", "split": "train", "limit": 10000},
-             "validation": {"name": "fashion-mnist", "split": "test", "limit": 2000},
-             "model": {"hidden_size": 128, "activation": "sigmoid", "decoder_activation": "sigmoid"},
-             "reconstruction": "bce",
-             "sparsity": {"kind": "kl", "beta": 0.1, "rho": 0.05},
-             "epochs": 5, "batch_size": 64, "seed": 1}
+            {
+              "name": "kl-sigmoid",
+              "dataset": {"name": "fashion-mnist", "split": "train", "limit": 10000},
+              "validation": {"name": "fashion-mnist", "split": "test", "limit": 2000},
+              "model": {"hidden_size": 128, "activation": "sigmoid", "decoder_activation": "sigmoid"},
+              "reconstruction": "bce",
+              "sparsity": {"kind": "kl", "beta": 0.1, "rho": 0.05},
+              "epochs": 5,
+              "batch_size": 64,
+              "seed": 1
+            }
             """),
     ]
 
@@ -57,7 +71,8 @@ enum ExampleJobs {
                 let job = try JSONValue.parse(bytes)
                 _ = try JobSpec.parse(job)
                 let name = String(file.dropLast(".json".count))
-                examples.append(ExampleJob(name: name, source: "config/jobs/\(file)", job: job))
+                let text = String(decoding: bytes, as: UTF8.self)
+                examples.append(ExampleJob(name: name, source: "config/jobs/\(file)", job: job, text: text))
             } catch let error as ServiceError {
                 skipped.append((file, error.message))
             } catch {
@@ -68,7 +83,7 @@ enum ExampleJobs {
         for (name, body) in builtIn where !taken.contains(name) {
             // The literals above are fixed and checked by a test; a bad one is skipped, not fatal.
             guard let job = try? JSONValue.parse(Array(body.utf8)) else { continue }
-            examples.append(ExampleJob(name: name, source: "built-in", job: job))
+            examples.append(ExampleJob(name: name, source: "built-in", job: job, text: body + "\n"))
         }
         return (examples, skipped)
     }

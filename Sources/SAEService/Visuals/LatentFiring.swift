@@ -28,7 +28,9 @@ struct LatentFiring: Sendable, Equatable {
     static func measure(_ model: Autoencoder, on dataset: Dataset) -> LatentFiring {
         let hiddenSize = model.config.hiddenSize
         let count = min(dataset.rows, maxSampleRows)
-        guard count > 0 else { return LatentFiring(frequencies: Array(repeating: 0, count: hiddenSize), sampleRows: 0) }
+        guard count > 0 else {
+            return LatentFiring(frequencies: Array(repeating: 0, count: hiddenSize), sampleRows: 0)
+        }
         let step = Double(dataset.rows) / Double(count)
         let indices = (0..<count).map { Int(Double($0) * step) }
 

@@ -7,7 +7,7 @@ import SAECore
 /// and sparsity terms and the validation reconstruction (MSE); the lower one plots L0 on the
 /// training and validation sets. Each curve present in the history is one
 /// `<path class="curve" data-series="…">` with a dot per epoch; curves without values (no
-/// validation set) are left out of the plot and the legend. The epoch axis spans 0 to the
+/// validation set) are left out of the plot and the legend. The epoch axis runs from 1 to the
 /// planned epoch count, so a running job's curves grow towards the right edge.
 struct LossChart: Sendable {
     /// One plotted quantity.
@@ -68,7 +68,8 @@ struct LossChart: Sendable {
             viewBox="0 0 \(Int(Self.width)) \(Int(Self.height))" font-family="system-ui, sans-serif" font-size="11">
             <title>\(Self.escaped(title))</title>
             <rect width="100%" height="100%" fill="#ffffff"/>
-            <text x="\(Self.plotLeft)" y="24" font-size="14" font-weight="600" fill="#111827">\(Self.escaped(title))</text>
+            <text x="\(Self.plotLeft)" y="24" font-size="14" font-weight="600" fill="#111827">\
+            \(Self.escaped(title))</text>
 
             """
         let plotted = plottedSeries
@@ -167,8 +168,10 @@ struct LossChart: Sendable {
 
     // MARK: - Scales
 
+    /// Epochs 1…last spread over the plot with half an epoch of margin on each side, so the
+    /// first and last dots stay off the frame.
     private static func x(_ epoch: Double, lastEpoch: Double) -> Double {
-        plotLeft + epoch / lastEpoch * (plotRight - plotLeft)
+        plotLeft + (epoch - 0.5) / lastEpoch * (plotRight - plotLeft)
     }
 
     private static func y(_ value: Double, axis: NiceAxis, panel: (top: Double, bottom: Double, title: String))
@@ -177,11 +180,12 @@ struct LossChart: Sendable {
         panel.bottom - min(max(value / axis.maximum, 0), 1) * (panel.bottom - panel.top)
     }
 
-    /// Epoch numbers to mark: every epoch up to 10, then a round step giving at most 10 marks.
+    /// Epoch numbers to mark: every epoch up to 10, then 1 and the multiples of a round step,
+    /// at most 11 marks.
     static func epochTicks(lastEpoch: Int) -> [Int] {
         let step = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1000, 2000, 5000, 10_000]
             .first { lastEpoch / $0 <= 10 } ?? max(lastEpoch / 10, 1)
-        return Array(stride(from: 0, through: lastEpoch, by: step))
+        return (step == 1 ? [] : [1]) + Array(stride(from: step, through: lastEpoch, by: step))
     }
 
     /// Two decimals are plenty for a 760-unit-wide picture.

@@ -149,9 +149,9 @@ struct PictureHandlers: Sendable {
     // MARK: - Query values
 
     /// A query value restricted to the raw values of `T`, or `fallback` when absent.
-    static func choice<T: RawRepresentable & CaseIterable>(_ request: HTTPRequest, _ name: String, default fallback: T)
-        throws -> T where T.RawValue == String
-    {
+    static func choice<T: RawRepresentable & CaseIterable>(
+        _ request: HTTPRequest, _ name: String, default fallback: T
+    ) throws -> T where T.RawValue == String {
         guard let text = request.query[name] else { return fallback }
         guard let value = T(rawValue: text) else {
             let allowed = T.allCases.map(\.rawValue).joined(separator: ", ")

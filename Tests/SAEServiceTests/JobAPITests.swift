@@ -1,0 +1,101 @@
+import Foundation
+import Testing
+@testable import SAEService
+
+/// Idempotent submission, validation without queueing, pagination, deletion and the
+/// paginated epoch history, through the live API.
+@Suite(.serialized)
+struct JobAPITests {
+    static let longJob = #"{"dataset": {"name": "fashion-mnist", "limit": 500}, "model": {"hidden_size": 8}, "epochs": 100000}"#
+
+    static func withService(_ body: (Service) throws -> Void) throws {
+        let (service, directory) = try BadRequestTests.startService()
+        defer {
+            for job in service.jobs.list() where !job.state.isFinished { _ = try? service.jobs.cancel(id: job.id) }
+            service.stop()
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        try body(service)
+    }
+
+    @Test func sameIdempotencyKeyAndBodyReturnsTheSameJobAndAnotherBodyConflicts() throws {
+        try Self.withService { service in
+            let headers = ["Idempotency-Key": "run-42"]
+            let first = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob, headers: headers)
+            let again = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob, headers: headers)
+            #expect(first.status == 202 && again.status == 200)
+            #expect(try first.json()["id"] as? String == again.json()["id"] as? String)
+            let other = Self.longJob.replacingOccurrences(of: "\"hidden_size\": 8", with: "\"hidden_size\": 9")
+            let conflict = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: other, headers: headers)
+            #expect(conflict.status == 409)
+            #expect((try conflict.json()["error"] as? [String: Any])?["code"] as? String == "idempotency_conflict")
+            #expect(service.jobs.list().count == 1)
+        }
+    }
+
+    @Test func validateChecksWithoutQueueing() throws {
+        try Self.withService { service in
+            let good = try TestHTTPClient.request("POST", "/v1/jobs:validate", port: service.port, body: Self.longJob)
+            #expect(good.status == 200)
+            let spec = try #require(try good.json()["spec"] as? [String: Any])
+            #expect((spec["model"] as? [String: Any])?["hidden_size"] as? Int == 8)
+            let bad = try TestHTTPClient.request("POST", "/v1/jobs:validate", port: service.port,
+                                                 body: #"{"dataset": {"path": "nope.idx"}}"#)
+            #expect(bad.status == 422)
+            #expect(service.jobs.list().isEmpty)
+        }
+    }
+
+    @Test func pagesWalkEveryJobNewestFirstExactlyOnce() throws {
+        try Self.withService { service in
+            var submitted: [String] = []
+            for _ in 0..<5 {
+                let response = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob)
+                submitted.append(try #require(try response.json()["id"] as? String))
+            }
+            var seen: [String] = []
+            var token: String?
+            var pages = 0
+            repeat {
+                let query = token.map { "&page_token=\($0)" } ?? ""
+                let page = try TestHTTPClient.request("GET", "/v1/jobs?limit=2\(query)", port: service.port).json()
+                seen += (page["jobs"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+                token = page["next_page_token"] as? String
+                pages += 1
+            } while token != nil && pages < 10
+            #expect(pages == 3)
+            #expect(seen == service.jobs.list().map(\.id))
+            #expect(Set(seen) == Set(submitted))
+            let bad = try TestHTTPClient.request("GET", "/v1/jobs?page_token=garbage!", port: service.port)
+            #expect(bad.status == 400)
+        }
+    }
+
+    @Test func onlyFinishedJobsCanBeDeleted() throws {
+        try Self.withService { service in
+            let id = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob)
+                .json()["id"] as? String)
+            let refused = try TestHTTPClient.request("DELETE", "/v1/jobs/\(id)", port: service.port)
+            #expect(refused.status == 409)
+            _ = try TestHTTPClient.request("POST", "/v1/jobs/\(id)/cancel", port: service.port, body: "")
+            _ = try TestHTTPClient.request("GET", "/v1/jobs/\(id)/events", port: service.port)  // until it ends
+            #expect(try TestHTTPClient.request("DELETE", "/v1/jobs/\(id)", port: service.port).status == 204)
+            #expect(try TestHTTPClient.request("GET", "/v1/jobs/\(id)", port: service.port).status == 404)
+        }
+    }
+
+    @Test func metricsArePaginatedByEpoch() throws {
+        try Self.withService { service in
+            let body = #"{"dataset": {"name": "fashion-mnist", "limit": 300}, "model": {"hidden_size": 8}, "epochs": 3}"#
+            let id = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: body)
+                .json()["id"] as? String)
+            _ = try TestHTTPClient.request("GET", "/v1/jobs/\(id)/events", port: service.port)
+            let page = try TestHTTPClient.request("GET", "/v1/jobs/\(id)/metrics?after=1&limit=1", port: service.port).json()
+            #expect((page["metrics"] as? [[String: Any]])?.map { $0["epoch"] as? Int } == [2])
+            #expect(page["next_after"] as? Int == 2)
+            let last = try TestHTTPClient.request("GET", "/v1/jobs/\(id)/metrics?after=2", port: service.port).json()
+            #expect((last["metrics"] as? [[String: Any]])?.map { $0["epoch"] as? Int } == [3])
+            #expect(last["next_after"] is NSNull)
+        }
+    }
+}
