@@ -72,6 +72,15 @@ package final class HTTPServer: Sendable {
         }
     }
 
+    /// The shared state of the running server, for tests; nil before `start()` and after
+    /// `shutdown`.
+    var runningCore: ServerCore? {
+        self.state.withLock { state in
+            if case .running(let core, _) = state.phase { return core }
+            return nil
+        }
+    }
+
     /// The port actually bound (useful with port 0); 0 before `start()`.
     package var port: Int { self.state.withLock { $0.port } }
 

@@ -51,7 +51,8 @@ package struct Adam: Sendable, Equatable {
         gradients: UnsafeBufferPointer<Float>
     ) {
         let count = firstMoment.count
-        precondition(parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
+        precondition(
+            parameters.count == count, "\(parameters.count) parameters, Adam holds \(count)")
         precondition(gradients.count == count, "\(gradients.count) gradients, Adam holds \(count)")
         if count == 0 { return }
         step += 1
@@ -100,48 +101,42 @@ package struct Adam: Sendable, Equatable {
         count: Int,
         settings s: ElementSettings
     ) {
-        // Eight lanes at a time, written with SIMD types so the loop vectorises whatever the
-        // optimiser decides; the scalar tail runs the same operations in the same order, so
-        // every element gets the identical IEEE result either way.
-        typealias Lanes = SIMD8<Float>
-        let width = Lanes.scalarCount
-        var i = 0
-        while i + width <= count {
-            var gradient = UnsafeRawPointer(g + i).loadUnaligned(as: Lanes.self)
-            var parameter = UnsafeRawPointer(p + i).loadUnaligned(as: Lanes.self)
-            var first = UnsafeRawPointer(m + i).loadUnaligned(as: Lanes.self)
-            var second = UnsafeRawPointer(v + i).loadUnaligned(as: Lanes.self)
-            if s.weightDecay != 0 { gradient += s.weightDecay * parameter }
-            first = s.lerp(first, towards: gradient)
-            second = second * s.beta2 + s.beta2Weight * gradient * gradient
-            let denominator = second.squareRoot() / s.correction2Root + s.epsilon
-            parameter -= s.stepSize * (first / denominator)
-            UnsafeMutableRawPointer(p + i).storeBytes(of: parameter, as: Lanes.self)
-            UnsafeMutableRawPointer(m + i).storeBytes(of: first, as: Lanes.self)
-            UnsafeMutableRawPointer(v + i).storeBytes(of: second, as: Lanes.self)
-            i += width
-        }
-        while i < count {
-            var gradient = g[i]
-            if s.weightDecay != 0 { gradient += s.weightDecay * p[i] }
-            m[i] = s.lerp(m[i], towards: gradient)
-            v[i] = v[i] * s.beta2 + s.beta2Weight * gradient * gradient
-            let denominator = v[i].squareRoot() / s.correction2Root + s.epsilon
-            p[i] -= s.stepSize * (m[i] / denominator)
-            i += 1
+        // One loop per combination, so each body is branch-free and vectorises.
+        let isDecaying = s.weightDecay != 0
+        switch (isDecaying, s.beta1Weight < 0.5) {
+        case (false, true): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: true)
+        case (false, false): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: false)
+        case (true, true): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: true)
+        case (true, false): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: false)
         }
     }
 }
 
 extension Adam.ElementSettings {
-    /// torch's `lerp(m, g, w)`, which switches form at `w = 0.5` to stay exact at both ends.
+    /// The element loop; `isDecaying` and `isSmallWeight` are constants at each call site.
+    ///
+    /// torch's `lerp(m, g, w)` switches form at `w = 0.5` to stay exact at both ends.
     @inline(__always)
-    func lerp<V: SIMD>(_ m: V, towards g: V) -> V where V.Scalar == Float {
-        beta1Weight < 0.5 ? m + beta1Weight * (g - m) : g - (g - m) * (1 - beta1Weight)
-    }
-
-    @inline(__always)
-    func lerp(_ m: Float, towards g: Float) -> Float {
-        beta1Weight < 0.5 ? m + beta1Weight * (g - m) : g - (g - m) * (1 - beta1Weight)
+    func run(
+        _ p: UnsafeMutablePointer<Float>,
+        _ g: UnsafePointer<Float>,
+        _ m: UnsafeMutablePointer<Float>,
+        _ v: UnsafeMutablePointer<Float>,
+        _ count: Int,
+        isDecaying: Bool,
+        isSmallWeight: Bool
+    ) {
+        for i in 0..<count {
+            let gradient = isDecaying ? g[i] + weightDecay * p[i] : g[i]
+            let first =
+                isSmallWeight
+                ? m[i] + beta1Weight * (gradient - m[i])
+                : gradient - (gradient - m[i]) * (1 - beta1Weight)
+            let second = v[i] * beta2 + beta2Weight * gradient * gradient
+            let denominator = (second >= 0 ? second : 0).squareRoot() / correction2Root + epsilon
+            m[i] = first
+            v[i] = second
+            p[i] -= stepSize * (first / denominator)
+        }
     }
 }

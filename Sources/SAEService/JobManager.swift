@@ -388,9 +388,9 @@ package struct JobCursor: Equatable, Sendable {
     package var createdAt: Date
     package var id: String
 
-    /// The token: base64url of `seconds|id`.
+    /// The token: base64url of the exact creation time and the id.
     package var token: String {
-        let text = "\(createdAt.timeIntervalSince1970.bitPattern)|\(id)"
+        let text = "\(createdAt.timeIntervalSinceReferenceDate.bitPattern)|\(id)"
         return Data(text.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
             .replacingOccurrences(of: "=", with: "")
@@ -408,6 +408,6 @@ package struct JobCursor: Equatable, Sendable {
         guard let data = Data(base64Encoded: base64) else { return nil }
         let parts = String(decoding: data, as: UTF8.self).split(separator: "|", maxSplits: 1)
         guard parts.count == 2, let bits = UInt64(parts[0]) else { return nil }
-        self.init(createdAt: Date(timeIntervalSince1970: Double(bitPattern: bits)), id: String(parts[1]))
+        self.init(createdAt: Date(timeIntervalSinceReferenceDate: Double(bitPattern: bits)), id: String(parts[1]))
     }
 }

@@ -62,6 +62,37 @@ struct ServerParseErrorTests {
             name: "repeated Host", request: "GET /hello HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
             statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
         Case(
+            name: "invalid Host", request: "GET /hello HTTP/1.1\r\nHost: a b\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "Host with userinfo", request: "GET /hello HTTP/1.1\r\nHost: u@x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "Transfer-Encoding in HTTP/1.0",
+            request: "POST /echo HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "repeated chunked coding",
+            request:
+                "POST /echo HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, chunked\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "empty Content-Length",
+            request: "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length:\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "NUL in a header value",
+            request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-A: a\u{0}b\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "header without a colon",
+            request: "GET /hello HTTP/1.1\r\nHost: x\r\nX-A\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
+            name: "fragment in the target",
+            request: "GET /hello#top HTTP/1.1\r\nHost: x\r\n\r\n",
+            statusLine: "HTTP/1.1 400 Bad Request", code: "bad_request"),
+        Case(
             name: "target too long",
             request: "GET /\(String(repeating: "a", count: 300)) HTTP/1.1\r\nHost: x\r\n\r\n",
             statusLine: "HTTP/1.1 414 URI Too Long", code: "uri_too_long"),

@@ -99,3 +99,15 @@ struct JobAPITests {
         }
     }
 }
+
+struct JobCursorTests {
+    @Test func tokensRoundTripTheExactCreationTime() throws {
+        let time = Date(timeIntervalSinceReferenceDate: 818_003_123.456_789_1)
+        let cursor = JobCursor(createdAt: time, id: "job_00ff")
+        let read = try #require(JobCursor(token: cursor.token))
+        #expect(read == cursor)
+        #expect(read.createdAt.timeIntervalSinceReferenceDate.bitPattern == time.timeIntervalSinceReferenceDate.bitPattern)
+        #expect(JobCursor(token: "%%%") == nil)
+        #expect(JobCursor(token: Data("no-separator".utf8).base64EncodedString()) == nil)
+    }
+}

@@ -30,8 +30,12 @@ final class Probe<Value: Sendable>: Sendable {
 /// Routes: `GET /hello`, `POST /echo` (body back), `GET /inspect` (method, path, query and
 /// parameters as text), `GET|DELETE /v1/jobs/:id`, `POST /v1/jobs`, `POST /v1/jobs:validate`,
 /// `GET /files/:name`, `GET /fail` (plain error), `GET /conflict` (an `HTTPError`),
-/// `GET /slow` (300 ms), `GET /stream` (three chunks) and `GET /follow` (one chunk, then waits
-/// for the client to leave and records when `isClosed` turned true in `followClosedAt`).
+/// `GET /slow` (300 ms), `GET /stream` (three chunks), `GET /follow` (one chunk, then waits
+/// for the client to leave and records when `isClosed` turned true in `followClosedAt`),
+/// `GET /block` (waits until `release()`, at most 5 s), `POST /upload` (body length back; its
+/// own body limit is `uploadLimit`), `GET /big` (a 32 MiB body, more than loopback buffers hold), `GET /beats` (a stream of
+/// heartbeats every 50 ms after one `start` chunk) and `GET /farewell` (a stream that, when
+/// the server drains, writes `bye` and records `isDraining` in `farewellSawDraining`).
 final class TestServer {
     let server: HTTPServer
     let port: Int
@@ -39,6 +43,12 @@ final class TestServer {
     let followClosedAt: Probe<Double>
     /// Whether the `/follow` producer has returned.
     let followReturned: Probe<Bool>
+    /// Whether `/block` handlers may return.
+    let isReleased = Probe(false)
+    /// Whether the `/farewell` producer saw `isDraining` when its writer closed.
+    let farewellSawDraining = Probe(false)
+    /// The body limit of `POST /upload`, whatever the server's own limit.
+    static let uploadLimit = 4 * 1_024
 
     init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
@@ -50,6 +60,8 @@ final class TestServer {
         Self.addRoutes(to: router, followClosedAt: closedAt, followReturned: returned)
         self.followClosedAt = closedAt
         self.followReturned = returned
+        Self.addMoreRoutes(
+            to: router, isReleased: self.isReleased, sawDraining: self.farewellSawDraining)
         self.server = HTTPServer(configuration: configuration, router: router)
         try self.server.start()
         self.port = self.server.port
@@ -58,6 +70,11 @@ final class TestServer {
     /// A new raw connection to the server.
     func client(timeoutSeconds: Double = 5) throws -> RawClient {
         try RawClient(port: self.port, timeoutSeconds: timeoutSeconds)
+    }
+
+    /// Lets every `/block` handler return.
+    func release() {
+        self.isReleased.set(true)
     }
 
     /// Shuts the server down.
@@ -119,6 +136,45 @@ final class TestServer {
                     for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
                     if writer.isClosed { followClosedAt.set(Date().timeIntervalSince1970) }
                     followReturned.set(true)
+                })
+        }
+    }
+}
+
+extension TestServer {
+    fileprivate static func addMoreRoutes(
+        to router: Router, isReleased: Probe<Bool>, sawDraining: Probe<Bool>
+    ) {
+        router.add("GET", "/block") { _ in
+            _ = isReleased.wait(seconds: 5) { $0 }
+            return HTTPResponse(status: 200, body: .bytes(Array("released".utf8)))
+        }
+        router.add("POST", "/upload", maxBodyBytes: Self.uploadLimit) { request in
+            HTTPResponse(status: 200, body: .bytes(Array("\(request.body.count)".utf8)))
+        }
+        router.add("GET", "/big") { _ in
+            HTTPResponse(status: 200, body: .bytes([UInt8](repeating: 98, count: 32 << 20)))
+        }
+        router.add("GET", "/beats") { _ in
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    writer.startHeartbeat(Array(": hb\n\n".utf8), everySeconds: 0.05)
+                    writer.write(Array("start".utf8))
+                    // Bounded: idles until the client leaves, for at most 10 s.
+                    for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
+                })
+        }
+        router.add("GET", "/farewell") { _ in
+            HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/event-stream"],
+                body: .stream { writer in
+                    writer.write(Array("first".utf8))
+                    for _ in 0..<1_000 where !writer.isClosed { usleep(10_000) }
+                    if writer.isDraining {
+                        sawDraining.set(true)
+                        writer.write(Array("bye".utf8))
+                    }
                 })
         }
     }
