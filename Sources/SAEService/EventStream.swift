@@ -5,7 +5,8 @@ import HTTPServer
 /// (`id:`, `event:`, `data:`) or as JSON lines, ending after the job's `end` event.
 ///
 /// Runs on the server's streaming thread; blocks while it waits for events, sending a
-/// heartbeat comment when nothing happened for `heartbeatSeconds`.
+/// heartbeat comment when nothing happened for `heartbeatSeconds`. When the daemon stops, the
+/// stream sends the job's last events (a running job's return to the queue) and ends.
 struct EventStream: Sendable {
     let jobs: JobManager
     let jobID: String
@@ -19,11 +20,12 @@ struct EventStream: Sendable {
         // Short waits so a vanished client is noticed within a second.
         let wait = min(heartbeatSeconds, 1)
         while !writer.isClosed {
-            guard let (events, isFinished) = try? jobs.events(forJob: jobID, after: last, waitSeconds: wait) else {
+            guard let (events, isFinished, isStopped) = try? jobs.events(forJob: jobID, after: last, waitSeconds: wait)
+            else {
                 return
             }
             if events.isEmpty {
-                if isFinished { return }
+                if isFinished || isStopped { return }
                 idleSeconds += wait
                 if idleSeconds >= heartbeatSeconds {
                     idleSeconds = 0
@@ -37,6 +39,8 @@ struct EventStream: Sendable {
                 last = event.id
                 if event.kind == .end { return }
             }
+            // The daemon is stopping: what was just sent is all there will be.
+            if isStopped { return }
         }
     }
 

@@ -196,20 +196,24 @@ package final class JobManager: @unchecked Sendable {
     }
 
     /// The job's events after `after`, waiting up to `waitSeconds` for one to arrive.
+    ///
     /// Returns an empty list on timeout (time for a heartbeat). `isFinished` is true once the
-    /// job has ended, so a reader that has seen everything can stop.
+    /// job has ended, so a reader that has seen everything can stop. `isStopped` is true once
+    /// the daemon is stopping and every trainer has left, so the events returned with it are
+    /// the last this process will produce (an interrupted job's return to the queue among them).
     package func events(forJob id: String, after: Int, waitSeconds: Double)
-        throws -> (events: [JobEvent], isFinished: Bool)
+        throws -> (events: [JobEvent], isFinished: Bool, isStopped: Bool)
     {
         let deadline = Date().addingTimeInterval(waitSeconds)
         return try condition.withLock {
             while true {
                 guard let job = jobs[id] else { throw ServiceError.jobNotFound(id) }
                 let fresh = job.events.filter { $0.id > after }
-                if !fresh.isEmpty || job.state.isFinished || isStopping {
-                    return (fresh, job.state.isFinished)
+                let isStopped = isStopping && activeWorkers == 0
+                if !fresh.isEmpty || job.state.isFinished || isStopped {
+                    return (fresh, job.state.isFinished, isStopped)
                 }
-                if !condition.wait(until: deadline) { return ([], false) }
+                if !condition.wait(until: deadline) { return ([], false, false) }
             }
         }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import SAECore
+import Synchronization
 import Testing
 @testable import SAEService
 
@@ -217,5 +218,50 @@ struct EndToEndTests {
         let queuedOnly = try TestHTTPClient.request("GET", "/v1/jobs?state=cancelled", port: service.port).json()
         #expect((queuedOnly["jobs"] as? [[String: Any]])?.map { $0["id"] as? String } == [second])
         _ = try TestHTTPClient.request("POST", "/v1/jobs/\(first)/cancel", port: service.port, body: "")
+    }
+
+    @Test func stoppingDuringAJobEndsItsStreamAndTheJobRunsAgainAfterRestart() throws {
+        let directory = try Self.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var service = try Service(config: Self.makeConfig(dataDirectory: directory), logger: .none)
+        try service.start()
+        let body = #"{"dataset": {"name": "fashion-mnist", "limit": 1000}, "model": {"hidden_size": 8}, "epochs": 100000}"#
+        let id = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: body)
+            .json()["id"] as? String)
+        var state = ""
+        for _ in 0..<200 where state != "running" {
+            state = try service.jobs.job(id: id).state.rawValue
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(state == "running")
+
+        // Follow the stream on another thread while the daemon stops.
+        let port = service.port
+        let streamed = Mutex<TestResponse?>(nil)
+        let reader = Thread {
+            streamed.withLock { $0 = try? TestHTTPClient.request("GET", "/v1/jobs/\(id)/events", port: port) }
+        }
+        reader.start()
+        Thread.sleep(forTimeInterval: 0.3)
+        let stopStarted = Date()
+        service.stop()
+        #expect(Date().timeIntervalSince(stopStarted) < 5)
+        for _ in 0..<100 where streamed.withLock({ $0 }) == nil { Thread.sleep(forTimeInterval: 0.05) }
+        let events = Self.parseEvents(try #require(streamed.withLock { $0 }).text)
+        #expect(events.last?.event == "state")
+        #expect(events.last?.data["state"] as? String == "queued")
+        #expect(!events.contains { $0.event == "end" })
+
+        // After a restart the job is queued again and runs.
+        service = try Service(config: Self.makeConfig(dataDirectory: directory), logger: .none)
+        try service.start()
+        defer { service.stop() }
+        state = ""
+        for _ in 0..<200 where state != "running" {
+            state = try service.jobs.job(id: id).state.rawValue
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        #expect(state == "running")
+        _ = try service.jobs.cancel(id: id)
     }
 }

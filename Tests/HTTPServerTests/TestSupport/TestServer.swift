@@ -91,8 +91,14 @@ final class TestServer {
                 body: .bytes(Array("hello".utf8)))
         }
         router.add("POST", "/echo") { request in
-            HTTPResponse(
-                status: 200, headers: ["X-Method": request.method], body: .bytes(request.body))
+            let framing = request.headers["Transfer-Encoding"] ?? "length"
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    "X-Method": request.method, "X-Expect": request.headers["Expect"] ?? "none",
+                    "X-Framing": framing,
+                ],
+                body: .bytes(request.body))
         }
         router.add("GET", "/inspect") { request in
             let query = request.query.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
