@@ -58,7 +58,7 @@ struct ChunkedBodyDecoder {
             case .dataEnd:
                 guard
                     let line = try self.nextLine(
-                        buffer, start: &start, limit: 2,
+                        buffer, start: &start, limit: 0,
                         orElse: .badRequest("chunk data not followed by CRLF"))
                 else { return false }
                 guard line.isEmpty else { throw .badRequest("chunk data not followed by CRLF") }
@@ -83,18 +83,22 @@ struct ChunkedBodyDecoder {
     }
 
     /// The next LF-terminated line without its line ending, consumed; nil when the line is not
-    /// complete yet. Throws `error` once more than `limit` bytes arrive without an LF.
+    /// complete yet. Throws `error` for a line longer than `limit` bytes (line ending excluded),
+    /// as soon as that many bytes arrived without an LF.
     private mutating func nextLine(
         _ buffer: [UInt8], start: inout Int, limit: Int, orElse error: HTTPParseError
     ) throws(HTTPParseError) -> ArraySlice<UInt8>? {
         let searchFrom = start + self.scanned
         guard let lf = buffer[searchFrom...].firstIndex(of: Byte.lf) else {
             self.scanned = buffer.count - start
-            if self.scanned > limit { throw error }
+            // One more byte may be the CR of the line ending.
+            if self.scanned > limit + 1 { throw error }
             return nil
         }
         var line = buffer[start..<lf]
         if line.last == Byte.cr { line = line.dropLast() }
+        // The same limit as for a line still arriving, whatever the split.
+        guard line.count <= limit else { throw error }
         guard !line.contains(Byte.cr) else { throw .badRequest("bare CR in chunked framing") }
         start = lf + 1
         self.scanned = 0

@@ -144,8 +144,11 @@ package struct RequestDecoder {
     }
 
     /// Drops the empty lines a client may send between requests (RFC 9112 §2.2).
+    ///
+    /// Runs until the request line has ended, not just before the first scan: a CR whose LF
+    /// arrives in a later read was already scanned, and must be skipped all the same.
     private mutating func skipEmptyLinesBeforeRequest() {
-        guard self.scanned == 0 else { return }
+        guard self.requestLineEnd == nil else { return }
         while self.start < self.buffer.count {
             if self.buffer[self.start] == Byte.lf {
                 self.start += 1
@@ -156,6 +159,8 @@ package struct RequestDecoder {
             } else {
                 return
             }
+            // Scanned bytes held no LF, so at most that CR was scanned; it is gone now.
+            self.scanned = 0
         }
     }
 
@@ -175,6 +180,11 @@ package struct RequestDecoder {
                     return offset + 1
                 }
             } else {
+                // The same limit as for a request line still arriving, so the outcome does not
+                // depend on how the input was split.
+                guard offset <= self.limits.maxTargetLength + Self.requestLineOverhead else {
+                    throw .targetTooLong(limit: self.limits.maxTargetLength)
+                }
                 self.requestLineEnd = offset
             }
             self.lineStart = offset + 1

@@ -12,10 +12,15 @@ import Foundation
 /// The bias corrections are computed in `Double`, as Python does, and the element-wise update in
 /// `Float`. The moments are plain arrays so a checkpoint can save and restore them.
 package struct Adam: Sendable, Equatable {
+    /// `lr`, the step size before bias correction.
     package var learningRate: Float
+    /// `β1`, decay of the first moment, in [0, 1).
     package var beta1: Float
+    /// `β2`, decay of the second moment, in [0, 1).
     package var beta2: Float
+    /// `ε`, added to the denominator after bias correction.
     package var epsilon: Float
+    /// L2 penalty folded into each gradient as `weightDecay · p`.
     package var weightDecay: Float
     /// Updates taken so far; the next one is step `step + 1`.
     package var step: Int

@@ -5,6 +5,7 @@ package struct LossParts: Sendable, Equatable {
     /// The weighted sparsity term `beta · L_s`; 0 for `none` and `topk`.
     package var sparsity: Double
 
+    /// The two terms of a batch's loss.
     package init(reconstruction: Double, sparsity: Double) {
         self.reconstruction = reconstruction
         self.sparsity = sparsity

@@ -29,6 +29,7 @@ package struct EpochRecord: Codable, Sendable, Equatable {
     /// Optimiser steps taken in total, over all epochs so far.
     package var steps: Int
 
+    /// A record with every field given.
     package init(
         epoch: Int,
         loss: Double,

@@ -1,5 +1,5 @@
 #if os(Linux)
-import Glibc
+    import Glibc
 #endif
 
 /// Runs `body` with subnormal floats treated as zero on the calling thread, then restores the
@@ -12,12 +12,12 @@ import Glibc
 /// elsewhere `body` runs unchanged. OpenBLAS's own worker threads keep their settings.
 func withSubnormalsFlushedToZero<Result>(_ body: () throws -> Result) rethrows -> Result {
     #if arch(x86_64) && os(Linux)
-    var saved = fenv_t()
-    fegetenv(&saved)
-    var flushing = saved
-    flushing.__mxcsr |= 0x8040  // bit 15 flush-to-zero, bit 6 denormals-are-zero
-    fesetenv(&flushing)
-    defer { fesetenv(&saved) }
+        var saved = fenv_t()
+        fegetenv(&saved)
+        var flushing = saved
+        flushing.__mxcsr |= 0x8040  // bit 15 flush-to-zero, bit 6 denormals-are-zero
+        fesetenv(&flushing)
+        defer { fesetenv(&saved) }
     #endif
     return try body()
 }

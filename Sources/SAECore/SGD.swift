@@ -7,16 +7,22 @@
 ///     g ← g + momentum · b (Nesterov) or b           (only when momentum ≠ 0)
 ///     p ← p − lr · g
 package struct SGD: Sendable, Equatable {
+    /// `lr`, the step size.
     package var learningRate: Float
+    /// Weight of the previous momentum buffer; 0 turns momentum off.
     package var momentum: Float
+    /// Fraction of each new gradient left out of the momentum buffer.
     package var dampening: Float
+    /// L2 penalty folded into each gradient as `weightDecay · p`.
     package var weightDecay: Float
+    /// Whether the step looks ahead along the momentum (Nesterov).
     package var isNesterov: Bool
     /// Updates taken so far.
     package var step: Int
     /// The momentum buffer `b` (empty when momentum is 0).
     package var momentumBuffer: [Float]
 
+    /// An optimiser for `parameterCount` values; the momentum buffer starts empty.
     package init(
         parameterCount: Int,
         learningRate: Float,

@@ -8,11 +8,13 @@
 package struct SeededGenerator: RandomNumberGenerator, Sendable, Equatable {
     /// The generator's complete state: four 64-bit words, never all zero.
     package struct State: Codable, Sendable, Equatable {
+        /// The four words, in xoshiro256**'s order.
         package var s0: UInt64
         package var s1: UInt64
         package var s2: UInt64
         package var s3: UInt64
 
+        /// A state from four saved words; they must not all be zero.
         package init(s0: UInt64, s1: UInt64, s2: UInt64, s3: UInt64) {
             self.s0 = s0
             self.s1 = s1

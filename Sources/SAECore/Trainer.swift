@@ -40,12 +40,6 @@ package final class Trainer {
     private let parameters: UnsafeMutableBufferPointer<Float>
     /// P gradients of the last batch.
     private let gradients: UnsafeMutableBufferPointer<Float>
-    private var parameterBase: UnsafeMutablePointer<Float> {
-        parameters.baseAddress!  // safe: allocated with a positive count
-    }
-    private var gradientBase: UnsafeMutablePointer<Float> {
-        gradients.baseAddress!  // safe: allocated with a positive count
-    }
     /// C × inputSize gathered samples.
     private let batch: UnsafeMutablePointer<Float>
     /// The epoch's visiting order, `training.rows` indices.
@@ -54,6 +48,13 @@ package final class Trainer {
     private let validationRows: UnsafeMutablePointer<Int>
     /// Per latent: fired (`h > 0`) at least once this epoch.
     private let hasFired: UnsafeMutablePointer<Bool>
+
+    private var parameterBase: UnsafeMutablePointer<Float> {
+        parameters.baseAddress!  // safe: allocated with a positive count
+    }
+    private var gradientBase: UnsafeMutablePointer<Float> {
+        gradients.baseAddress!  // safe: allocated with a positive count
+    }
 
     /// The model as trained so far (a copy).
     ///
@@ -67,6 +68,10 @@ package final class Trainer {
     ///
     /// With `options.sparsity.kind == .topk`, the trained model's `topK` becomes
     /// `options.sparsity.k`. An empty validation set counts as none.
+    ///
+    /// Memory, with `C = min(batchSize, training.rows)` and `P` parameters: about
+    /// `4·C·(3·inputSize + 3·hiddenSize) + 16·P + 8·training.rows` bytes, besides the datasets
+    /// (which are shared, not copied).
     ///
     /// - Throws: ``TrainingError/invalidOption(field:message:)`` for options out of range or
     ///   contradicting the model (see ``TrainingOptions/validate(for:)``) or an empty training
@@ -122,7 +127,8 @@ package final class Trainer {
     ///
     /// - Parameters:
     ///   - shouldStop: asked before every batch; returning true abandons the epoch. Steps
-    ///     already taken stay applied, and ``epochsCompleted`` does not advance.
+    ///     already taken stay applied, ``epochsCompleted`` does not advance, and the shuffle
+    ///     drawn for the abandoned epoch is not reused.
     ///   - onBatch: called after each batch with the batches done and the epoch's total.
     /// - Returns: the epoch's record, or nil if `shouldStop` stopped it.
     /// - Throws: ``TrainingError/nonFinite(epoch:step:what:)`` when a batch's loss is NaN or

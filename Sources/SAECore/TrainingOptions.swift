@@ -44,15 +44,18 @@ package enum OptimizerKind: String, Codable, Sendable, CaseIterable {
 /// The default `beta` of 1e-5 suits the `sum` reduction on inputs in [0, 1] at batch 64: on
 /// Fashion-MNIST (784 → 128) it gives about 22 active latents per sample after three epochs.
 package struct SparsityOptions: Codable, Sendable, Equatable {
+    /// Which penalty applies.
     package var kind: SparsityKind
     /// Weight of the penalty in the total loss; must be finite and non-negative.
     package var beta: Float
+    /// How L1 combines the batch's samples.
     package var reduction: L1Reduction
     /// Target mean activation for KL, in (0, 1).
     package var rho: Float
     /// Latents kept per sample for top-k, in `1...hiddenSize`.
     package var k: Int
 
+    /// Options with the given fields; the defaults are L1 with sum reduction.
     package init(
         kind: SparsityKind = .l1,
         beta: Float = 1e-5,
@@ -67,6 +70,7 @@ package struct SparsityOptions: Codable, Sendable, Equatable {
         self.k = k
     }
 
+    /// Decodes the keys present and takes the initialiser's defaults for the rest.
     package init(from decoder: any Decoder) throws {
         let defaults = SparsityOptions()
         let values = try decoder.container(keyedBy: CodingKeys.self)
@@ -89,6 +93,7 @@ package struct TrainingOptions: Codable, Sendable, Equatable {
     package var epochs: Int
     /// Samples per optimiser step; the last batch of an epoch may be smaller.
     package var batchSize: Int
+    /// Step size for either optimiser, finite and non-negative.
     package var learningRate: Float
     /// Adam's first-moment decay, in [0, 1).
     package var beta1: Float
@@ -102,8 +107,11 @@ package struct TrainingOptions: Codable, Sendable, Equatable {
     package var seed: UInt64
     /// Whether each epoch visits the samples in a fresh seeded order; `false` keeps file order.
     package var shuffle: Bool
+    /// The sparsity penalty.
     package var sparsity: SparsityOptions
+    /// The reconstruction term of the loss.
     package var reconstruction: ReconstructionLoss
+    /// Which optimiser takes the steps.
     package var optimizer: OptimizerKind
     /// SGD momentum factor, non-negative.
     package var momentum: Float
@@ -112,6 +120,7 @@ package struct TrainingOptions: Codable, Sendable, Equatable {
     /// SGD Nesterov momentum; needs `momentum > 0` and `dampening == 0`.
     package var nesterov: Bool
 
+    /// Options with the given fields; every default is PyTorch's where PyTorch has one.
     package init(
         epochs: Int = 10,
         batchSize: Int = 64,
@@ -146,6 +155,7 @@ package struct TrainingOptions: Codable, Sendable, Equatable {
         self.nesterov = nesterov
     }
 
+    /// Decodes the keys present and takes the initialiser's defaults for the rest.
     package init(from decoder: any Decoder) throws {
         let d = TrainingOptions()
         let values = try decoder.container(keyedBy: CodingKeys.self)

@@ -5,7 +5,8 @@ import Synchronization
 /// Turns a job's dataset reference into rows in memory, and keeps loaded files for reuse.
 ///
 /// Paths given by clients are confined to the datasets directory: absolute paths, `..`
-/// components and symbolic links that lead outside it are refused.
+/// components and symbolic links that lead outside it are refused. Uploaded datasets are found
+/// by id in its `uploads/` folder.
 package final class DatasetCatalog: Sendable {
     private let datasetsDirectory: URL
     private let fashionMNISTDirectory: URL
@@ -57,7 +58,30 @@ package final class DatasetCatalog: Sendable {
                     + "or set fashion_mnist_directory in the config)")
         case .path(let path):
             return try confined(path, field: field)
+        case .uploaded(let id):
+            return try upload(id, field: field)
         }
+    }
+
+    /// Forgets the loaded rows of an uploaded dataset, once it is deleted.
+    package func evict(uploadedID id: String) {
+        let prefix = datasetsDirectory.appendingPathComponent(DatasetStore.folder)
+            .resolvingSymlinksInPath().standardizedFileURL.appendingPathComponent(id + ".").path
+        cache.withLock { cache in
+            for key in cache.keys where key.hasPrefix(prefix) { cache[key] = nil }
+        }
+    }
+
+    /// The file of an uploaded dataset: `uploads/<id>.<format>` in the datasets directory.
+    private func upload(_ id: String, field: String) throws -> URL {
+        let id = try ResourceID.checked(id, field: "\(field).id")
+        let folder = datasetsDirectory.appendingPathComponent(DatasetStore.folder)
+            .resolvingSymlinksInPath().standardizedFileURL
+        for suffix in ["npy", "csv", "idx", "idx.gz"] {
+            let url = folder.appendingPathComponent("\(id).\(suffix)")
+            if FileManager.default.fileExists(atPath: url.path) { return url }
+        }
+        throw ServiceError.datasetNotFound("\(field).id: no uploaded dataset \"\(id)\"")
     }
 
     private func confined(_ path: String, field: String) throws -> URL {

@@ -7,6 +7,8 @@ package enum DatasetReference: Sendable, Equatable {
     case builtin(name: String, split: String)
     /// A file inside the configured datasets directory, given by a relative path.
     case path(String)
+    /// A dataset uploaded through `POST /v1/datasets`, by its id (`ds_…`).
+    case uploaded(id: String)
 }
 
 /// A dataset reference plus an optional row limit (the first `limit` rows).
@@ -92,19 +94,22 @@ package struct JobSpec: Sendable, Equatable {
         var reader = try JSONObjectReader(value, path: path)
         let name = try reader.string("name")
         let file = try reader.string("path")
+        let id = try reader.string("id")
         let split = try reader.string("split")
         let limit = try reader.integer("limit", in: 1...Int(Int32.max))
         try reader.rejectUnknownFields()
-        switch (name, file) {
-        case (let name?, nil):
+        if split != nil && name == nil {
+            throw ServiceError.invalidField(path: "\(path).split", message: "applies only to a named dataset")
+        }
+        switch (name, file, id) {
+        case (let name?, nil, nil):
             return DatasetSource(reference: try builtin(name, split: split ?? defaultSplit, path: path), limit: limit)
-        case (nil, let file?):
-            if split != nil {
-                throw ServiceError.invalidField(path: "\(path).split", message: "applies only to a named dataset")
-            }
+        case (nil, let file?, nil):
             return DatasetSource(reference: .path(file), limit: limit)
+        case (nil, nil, let id?):
+            return DatasetSource(reference: .uploaded(id: try ResourceID.checked(id, field: "\(path).id")), limit: limit)
         default:
-            throw ServiceError.invalidField(path: path, message: "give exactly one of \"name\" or \"path\"")
+            throw ServiceError.invalidField(path: path, message: "give exactly one of \"name\", \"path\" or \"id\"")
         }
     }
 
@@ -226,6 +231,8 @@ extension JobSpec {
             object["split"] = .string(split)
         case .path(let path):
             object["path"] = .string(path)
+        case .uploaded(let id):
+            object["id"] = .string(id)
         }
         object["limit"] = source.limit.map { .number(Double($0)) }
         return .object(object)

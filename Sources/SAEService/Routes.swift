@@ -7,7 +7,16 @@ import SAECore
 struct Routes: Sendable {
     let service: Service
 
-    func register(on router: Router) {
+    /// Routes whose bodies may be as large as `max_upload_bytes` rather than `max_body_bytes`.
+    static let uploadRoutes: Set<String> = ["POST /v1/datasets", "POST /v1/models"]
+
+    /// Registers every route on `server`.
+    ///
+    /// Routes are first collected on a staging router, whoever registers them, and then
+    /// mounted on the server's router behind one gate: the bearer-token check for `/v1`
+    /// routes and the request metrics. So no route can be added that skips either.
+    func register(on server: Router) {
+        let router = Router()
         add(router, "GET", "/healthz") { _ in .json(200, Array(#"{"status":"ok"}"#.utf8)) }
         add(router, "POST", "/v1/jobs", submitJob)
         add(router, "POST", "/v1/jobs:validate", validateJob)
@@ -17,17 +26,16 @@ struct Routes: Sendable {
         add(router, "GET", "/v1/jobs/:id/metrics", jobMetrics)
         add(router, "POST", "/v1/jobs/:id/cancel", cancelJob)
         add(router, "GET", "/v1/jobs/:id/events", streamEvents)
-        add(router, "GET", "/v1/models", listModels)
-        add(router, "GET", "/v1/models/:id", showModel)
-        add(router, "POST", "/v1/models/:id/encode", encode)
-        add(router, "POST", "/v1/models/:id/reconstruct", reconstruct)
-        add(router, "POST", "/v1/models/:id/decode", decode)
+        registerModelRoutes(on: router)
+        registerDatasetRoutes(on: router)
+        registerOperationRoutes(on: router)
         registerVisuals(on: router)
+        mount(router, on: server)
     }
 
     /// Registers a handler whose thrown errors become the service's JSON error responses.
-    private func add(_ router: Router, _ method: String, _ pattern: String,
-                     _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
+    func add(_ router: Router, _ method: String, _ pattern: String,
+             _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
         let logger = service.logger
         router.add(method, pattern) { request in
             do {
@@ -37,6 +45,38 @@ struct Routes: Sendable {
                     logger.error("request failed", ["http.path": request.path, "error": "\(error)"])
                 }
                 return errorResponse(for: error)
+            }
+        }
+    }
+
+    /// Copies every route of `staging` onto `server`, wrapped in the gate.
+    private func mount(_ staging: Router, on server: Router) {
+        let (auth, metrics, logger) = (service.auth, service.metrics, service.logger)
+        for route in staging.routes {
+            // A pattern's own segments match it and nothing more specific: a `:name` segment
+            // can equal no literal, because literals never start with ':'.
+            let segments = route.pattern.dropFirst().split(separator: "/", omittingEmptySubsequences: false)
+                .map(String.init)
+            guard case .matched(let handler, _) = staging.match(method: route.method, segments: segments) else {
+                preconditionFailure("route \(route.method) \(route.pattern) does not match its own pattern")
+            }
+            let isProtected = BearerAuth.protects(pattern: route.pattern)
+            let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
+            let pattern = route.pattern
+            server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil) { request in
+                let started = DispatchTime.now().uptimeNanoseconds
+                var response: HTTPResponse
+                do {
+                    if isProtected { try auth.check(request) }
+                    response = try handler(request)
+                } catch {
+                    response = errorResponse(for: error)
+                }
+                let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+                metrics.observeRequest(method: request.method, route: pattern, status: response.status, seconds: seconds)
+                logger.debug("request", ["http.method": request.method, "http.route": pattern,
+                                         "http.status": "\(response.status)"])
+                return response
             }
         }
     }
@@ -120,70 +160,6 @@ struct Routes: Sendable {
         let stream = EventStream(jobs: service.jobs, jobID: id, after: after, isNDJSON: isNDJSON,
                                  heartbeatSeconds: service.config.heartbeatSeconds)
         return HTTPResponse(status: 200, headers: headers, body: .stream { writer in stream.run(writer) })
-    }
-
-    // MARK: - Models
-
-    private func listModels(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(["models": service.models.list()]))
-    }
-
-    private func showModel(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(try service.models.info(id: request.pathParameters["id"] ?? "")))
-    }
-
-    private func encode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (model, body) = try modelAndBody(request)
-        var reader = try JSONObjectReader(body, path: "")
-        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
-                                             width: model.config.inputSize, maxRows: service.config.maxEncodeRows)
-        let format = try reader.string("format") ?? "dense"
-        try reader.rejectUnknownFields()
-        let codes = model.encode(inputs, rows: rows)
-        let width = model.config.hiddenSize
-        switch format {
-        case "dense":
-            return .json(200, APIJSON.bytes(["codes": Self.rows(codes, width: width)]))
-        case "sparse":
-            let sparse = (0..<rows).map { row in SparseRow(codes[row * width..<(row + 1) * width]) }
-            return .json(200, APIJSON.bytes(["codes": sparse]))
-        default:
-            throw ServiceError.invalidField(path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
-        }
-    }
-
-    private func reconstruct(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (model, body) = try modelAndBody(request)
-        var reader = try JSONObjectReader(body, path: "")
-        let width = model.config.inputSize
-        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
-                                             width: width, maxRows: service.config.maxEncodeRows)
-        try reader.rejectUnknownFields()
-        let outputs = model.reconstruct(inputs, rows: rows)
-        let mse = (0..<rows).map { row in
-            var sum = 0.0
-            for column in row * width..<(row + 1) * width {
-                let difference = Double(outputs[column] - inputs[column])
-                sum += difference * difference
-            }
-            return sum / Double(width)
-        }
-        return .json(200, APIJSON.bytes(ReconstructResponse(reconstructions: Self.rows(outputs, width: width), mse: mse)))
-    }
-
-    private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let (model, body) = try modelAndBody(request)
-        var reader = try JSONObjectReader(body, path: "")
-        let (rows, codes) = try Self.matrix(reader.value("codes"), field: "codes",
-                                            width: model.config.hiddenSize, maxRows: service.config.maxEncodeRows)
-        try reader.rejectUnknownFields()
-        let outputs = model.decode(codes, rows: rows)
-        return .json(200, APIJSON.bytes(["outputs": Self.rows(outputs, width: model.config.inputSize)]))
-    }
-
-    private func modelAndBody(_ request: HTTPRequest) throws -> (Autoencoder, JSONValue) {
-        let model = try service.models.model(id: request.pathParameters["id"] ?? "")
-        return (model, try JSONValue.parse(request.body))
     }
 
     // MARK: - Helpers

@@ -21,6 +21,8 @@ package struct ServiceConfig: Sendable, Equatable {
     package var maxEncodeRows = 4096
     package var maxHeaderBytes = 16_384
     package var maxBodyBytes = 64 << 20
+    /// The largest body of `POST /v1/datasets` and `POST /v1/models`; held in memory whole.
+    package var maxUploadBytes = 256 << 20
     package var headerTimeoutSeconds = 10.0
     package var idleTimeoutSeconds = 60.0
     package var writeTimeoutSeconds = 30.0
@@ -29,6 +31,14 @@ package struct ServiceConfig: Sendable, Equatable {
     package var heartbeatSeconds = 15.0
     /// Seconds SIGTERM waits for in-flight requests before exiting.
     package var shutdownGraceSeconds = 10.0
+    /// A file holding the bearer token every `/v1` route then requires; when nil, the
+    /// `SAED_TOKEN` environment variable is used if set.
+    package var authTokenFile: String?
+    /// The token itself, set by code (tests); wins over the file and the environment.
+    package var authToken: String?
+
+    /// The environment variable read for the token when no file is configured.
+    package static let tokenEnvironmentVariable = "SAED_TOKEN"
 
     package init() {}
 
@@ -60,9 +70,11 @@ package struct ServiceConfig: Sendable, Equatable {
         config.maxEncodeRows = try reader.integer("max_encode_rows", in: 1...1_000_000) ?? config.maxEncodeRows
         config.heartbeatSeconds = try reader.number("heartbeat_seconds") ?? config.heartbeatSeconds
         config.shutdownGraceSeconds = try reader.number("shutdown_grace_seconds") ?? config.shutdownGraceSeconds
+        config.authTokenFile = try reader.string("auth_token_file") ?? config.authTokenFile
         if var limits = try reader.object("limits") {
             config.maxHeaderBytes = try limits.integer("max_header_bytes", in: 1024...1 << 20) ?? config.maxHeaderBytes
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes
+            config.maxUploadBytes = try limits.integer("max_upload_bytes", in: 1024...1 << 34) ?? config.maxUploadBytes
             config.headerTimeoutSeconds = try limits.number("header_timeout_seconds") ?? config.headerTimeoutSeconds
             config.idleTimeoutSeconds = try limits.number("idle_timeout_seconds") ?? config.idleTimeoutSeconds
             config.writeTimeoutSeconds = try limits.number("write_timeout_seconds") ?? config.writeTimeoutSeconds
@@ -71,6 +83,37 @@ package struct ServiceConfig: Sendable, Equatable {
         }
         try reader.rejectUnknownFields()
         return config
+    }
+
+    /// The bearer token `/v1` routes require, or nil when they are open: `authToken`, else the
+    /// trimmed contents of `authTokenFile`, else `SAED_TOKEN` from `environment`.
+    ///
+    /// Throws `ConfigError` for a token file that cannot be read or holds no token, so a
+    /// misconfigured daemon refuses to start rather than running unprotected.
+    package func resolvedAuthToken(environment: [String: String]) throws -> String? {
+        if let authToken { return try Self.checkedToken(authToken, source: "auth_token") }
+        if let path = authTokenFile {
+            let text: String
+            do {
+                text = try String(contentsOfFile: path, encoding: .utf8)
+            } catch {
+                throw ConfigError("cannot read auth_token_file \(path): \(error.localizedDescription)")
+            }
+            return try Self.checkedToken(text, source: "auth_token_file \(path)")
+        }
+        guard let value = environment[Self.tokenEnvironmentVariable], !value.isEmpty else { return nil }
+        return try Self.checkedToken(value, source: Self.tokenEnvironmentVariable)
+    }
+
+    private static func checkedToken(_ text: String, source: String) throws -> String {
+        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !token.isEmpty else { throw ConfigError("\(source) holds no token") }
+        // RFC 6750 token68 characters, so a client can always send it in the header.
+        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
+        guard token.unicodeScalars.allSatisfy(allowed.contains) else {
+            throw ConfigError("\(source): the token may hold only letters, digits and -._~+/=")
+        }
+        return token
     }
 
     /// The HTTP server's part of the settings.

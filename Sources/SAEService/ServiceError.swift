@@ -15,6 +15,15 @@ package enum ServiceError: Error, Equatable {
     case modelNotFound(String)
     case datasetNotFound(String)
     case datasetUnreadable(code: String, message: String)
+    /// No uploaded dataset has this id (a lookup by id, as opposed to a job's reference).
+    case uploadNotFound(String)
+    /// An imported model that cannot be served: the code of the fault and a sentence.
+    case modelInvalid(code: String, message: String)
+    /// A `/v1` request without the configured bearer token (`tokenGiven` false), or with
+    /// another one.
+    case unauthorized(tokenGiven: Bool)
+    /// `/readyz` while starting, draining or when the store refuses writes.
+    case notReady(String)
     case invalidState(String)
     case idempotencyConflict(key: String, jobID: String)
     case queueFull(depth: Int)
@@ -26,11 +35,12 @@ extension ServiceError: HTTPError {
         switch self {
         case .malformedJSON, .invalidField, .unknownField: 400
         case .unsupportedMediaType: 415
-        case .jobNotFound, .modelNotFound: 404
-        case .datasetNotFound, .datasetUnreadable: 422
+        case .unauthorized: 401
+        case .jobNotFound, .modelNotFound, .uploadNotFound: 404
+        case .datasetNotFound, .datasetUnreadable, .modelInvalid: 422
         case .invalidState, .idempotencyConflict: 409
         case .queueFull: 429
-        case .unavailable: 503
+        case .unavailable, .notReady: 503
         }
     }
 
@@ -44,6 +54,10 @@ extension ServiceError: HTTPError {
         case .modelNotFound: "model_not_found"
         case .datasetNotFound: "dataset_not_found"
         case .datasetUnreadable(let code, _): code
+        case .uploadNotFound: "dataset_not_found"
+        case .modelInvalid(let code, _): code
+        case .unauthorized: "unauthorized"
+        case .notReady: "not_ready"
         case .invalidState: "invalid_state"
         case .idempotencyConflict: "idempotency_conflict"
         case .queueFull: "queue_full"
@@ -61,6 +75,13 @@ extension ServiceError: HTTPError {
         case .modelNotFound(let id): "no model with id \"\(id)\""
         case .datasetNotFound(let message): message
         case .datasetUnreadable(_, let message): message
+        case .uploadNotFound(let id): "no dataset with id \"\(id)\""
+        case .modelInvalid(_, let message): message
+        case .unauthorized(let tokenGiven):
+            tokenGiven
+                ? "the bearer token is not valid"
+                : "this server requires \"Authorization: Bearer <token>\" on /v1 routes"
+        case .notReady(let message): message
         case .invalidState(let message): message
         case .idempotencyConflict(let key, let jobID):
             "Idempotency-Key \"\(key)\" was used for job \(jobID) with a different body"
@@ -80,6 +101,12 @@ extension ServiceError: HTTPError {
     package var headers: HTTPHeaders {
         switch self {
         case .queueFull: HTTPHeaders([("Retry-After", "5")])
+        case .notReady: HTTPHeaders([("Retry-After", "1")])
+        case .unauthorized(let tokenGiven):
+            // RFC 6750: name the scheme, and say when a token came but was wrong.
+            tokenGiven
+                ? HTTPHeaders([("WWW-Authenticate", #"Bearer realm="saed", error="invalid_token""#)])
+                : HTTPHeaders([("WWW-Authenticate", #"Bearer realm="saed""#)])
         default: HTTPHeaders()
         }
     }
@@ -103,6 +130,6 @@ package func errorResponse(for error: any Error) -> HTTPResponse {
     }
     var body: [String: String] = ["code": code, "message": message]
     body["field"] = field
-    let data = (try? JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys])) ?? Data()
+    let data = (try? JSONSerialization.data(withJSONObject: ["error": body], options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
     return HTTPResponse.json(status, [UInt8](data), headers: headers)
 }

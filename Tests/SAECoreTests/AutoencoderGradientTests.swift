@@ -23,24 +23,33 @@ struct AutoencoderGradientTests {
     }
 
     static let cases: [Case] = [
-        Case(activation: .relu, decoderActivation: .relu, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .l1, beta: 0.01, reduction: .sum)),
-        Case(activation: .relu, decoderActivation: .sigmoid, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .l1, beta: 0.05, reduction: .mean)),
-        Case(activation: .relu, decoderActivation: .identity, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .none)),
-        Case(activation: .identity, decoderActivation: .identity, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .l1, beta: 0.02, reduction: .sum)),
-        Case(activation: .sigmoid, decoderActivation: .sigmoid, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .kl, beta: 0.3, rho: 0.1)),
-        Case(activation: .sigmoid, decoderActivation: .sigmoid, reconstruction: .bce,
-             sparsity: SparsityOptions(kind: .kl, beta: 0.3, rho: 0.2)),
-        Case(activation: .relu, decoderActivation: .sigmoid, reconstruction: .bce,
-             sparsity: SparsityOptions(kind: .l1, beta: 0.01, reduction: .sum)),
-        Case(activation: .relu, decoderActivation: .identity, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .topk, k: 3)),
-        Case(activation: .identity, decoderActivation: .relu, reconstruction: .mse,
-             sparsity: SparsityOptions(kind: .topk, k: 2)),
+        Case(
+            activation: .relu, decoderActivation: .relu, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .l1, beta: 0.01, reduction: .sum)),
+        Case(
+            activation: .relu, decoderActivation: .sigmoid, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .l1, beta: 0.05, reduction: .mean)),
+        Case(
+            activation: .relu, decoderActivation: .identity, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .none)),
+        Case(
+            activation: .identity, decoderActivation: .identity, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .l1, beta: 0.02, reduction: .sum)),
+        Case(
+            activation: .sigmoid, decoderActivation: .sigmoid, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .kl, beta: 0.3, rho: 0.1)),
+        Case(
+            activation: .sigmoid, decoderActivation: .sigmoid, reconstruction: .bce,
+            sparsity: SparsityOptions(kind: .kl, beta: 0.3, rho: 0.2)),
+        Case(
+            activation: .relu, decoderActivation: .sigmoid, reconstruction: .bce,
+            sparsity: SparsityOptions(kind: .l1, beta: 0.01, reduction: .sum)),
+        Case(
+            activation: .relu, decoderActivation: .identity, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .topk, k: 3)),
+        Case(
+            activation: .identity, decoderActivation: .relu, reconstruction: .mse,
+            sparsity: SparsityOptions(kind: .topk, k: 2)),
     ]
 
     @Test(arguments: cases)

@@ -46,8 +46,9 @@ struct NumPyReferenceTests {
             let model = trainer.model
             let got = (model.wEnc + model.bEnc + model.wDec + model.bDec).map(Double.init)
             let worst = largestExcess(got, step.parameters.flat, absolute: 5e-7, relative: 2e-6)
-            print("\(name) step \(index + 1): loss \(record.loss) vs \(step.loss.total); "
-                + "parameters \(worst.report)")
+            print(
+                "\(name) step \(index + 1): loss \(record.loss) vs \(step.loss.total); "
+                    + "parameters \(worst.report)")
             #expect(worst.excess <= 1, "step \(index + 1): \(worst.report)")
         }
     }
@@ -70,7 +71,10 @@ struct NumPyReferenceTests {
             let excess = difference / (absolute + relative * abs(e))
             if excess > worst.excess { worst = (excess, index, difference) }
         }
-        return (worst.excess, "largest difference \(worst.difference) at \(worst.index) "
-            + "(\(String(format: "%.2f", worst.excess)) of tolerance)")
+        return (
+            worst.excess,
+            "largest difference \(worst.difference) at \(worst.index) "
+                + "(\(String(format: "%.2f", worst.excess)) of tolerance)"
+        )
     }
 }

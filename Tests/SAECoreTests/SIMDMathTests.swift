@@ -38,9 +38,8 @@ struct SIMDMathTests {
 
     @Test func sigmoidIsWithinThreeUlp() {
         let inputs = stride(from: Float(-80), through: 80, by: 0.0031).map { $0 }
-        let worst = worstRelativeError(inputs, { SIMDMath.sigmoid($0).sigmoid }) {
-            1 / (1 + Foundation.exp(-$0))
-        }
+        let worst = worstRelativeError(
+            inputs, { SIMDMath.sigmoid($0).sigmoid }, { 1 / (1 + Foundation.exp(-$0)) })
         print("sigmoid: largest relative error \(worst.error) at \(worst.at)")
         #expect(worst.error < 3e-7)
     }

@@ -57,8 +57,14 @@ struct TrainingOptionsTests {
         Invalid(field: "beta1") { $0.beta1 = 1 },
         Invalid(field: "beta2") { $0.beta2 = -0.5 },
         Invalid(field: "epsilon") { $0.epsilon = -1 },
-        Invalid(field: "momentum") { $0.optimizer = .sgd; $0.momentum = -1 },
-        Invalid(field: "nesterov") { $0.optimizer = .sgd; $0.nesterov = true },
+        Invalid(field: "momentum") {
+            $0.optimizer = .sgd
+            $0.momentum = -1
+        },
+        Invalid(field: "nesterov") {
+            $0.optimizer = .sgd
+            $0.nesterov = true
+        },
         Invalid(field: "sparsity.beta") { $0.sparsity = SparsityOptions(kind: .l1, beta: -1) },
         Invalid(field: "sparsity.k") { $0.sparsity = SparsityOptions(kind: .topk, k: 5) },
         Invalid(field: "sparsity.k") { $0.sparsity = SparsityOptions(kind: .topk, k: 0) },

@@ -28,6 +28,18 @@ enum Schema {
             info TEXT NOT NULL
         );
         """,
+        // 2: uploaded datasets, and the row /readyz rewrites to prove the store takes writes.
+        """
+        CREATE TABLE datasets (
+            id TEXT PRIMARY KEY,
+            created_at REAL NOT NULL,
+            info TEXT NOT NULL
+        );
+        CREATE TABLE readiness_probe (
+            id INTEGER PRIMARY KEY CHECK (id = 1),
+            checked_at REAL NOT NULL
+        );
+        """,
     ]
 
     /// Brings `database` up to the newest schema.

@@ -1,2 +1,0 @@
-// Placeholder: replaced by the request-parser fuzz target.
-print("no fuzz target yet")

@@ -1,0 +1,147 @@
+import Foundation
+import SAECore
+
+extension OpenAPI {
+    /// The component schemas: what the API's JSON bodies hold, as JSON Schema 2020-12.
+    ///
+    /// Response schemas list as required exactly the fields the encoder always writes;
+    /// optional Swift values are left out of the body when nil unless the type says otherwise
+    /// (`Job` writes nulls). Request schemas are no stricter than the parser, so a body they
+    /// refuse is a body the server refuses too.
+    enum Schemas {
+        static var all: [String: Any] {
+            [
+                "Error": error, "Job": job, "JobFailure": failure, "JobPage": jobPage, "MetricsPage": metricsPage,
+                "EpochRecord": epochRecord, "Model": model, "Dataset": dataset, "SparseRow": sparseRow,
+                "JobSpec": jobSpec, "DatasetSource": datasetSource,
+            ]
+        }
+
+        private static func nullable(_ type: String) -> [String: Any] { ["type": [type, "null"]] }
+        private static var string: [String: Any] { ["type": "string"] }
+        private static var number: [String: Any] { ["type": "number"] }
+        private static var integer: [String: Any] { ["type": "integer"] }
+        private static var dateTime: [String: Any] { ["type": "string", "format": "date-time"] }
+        private static var activation: [String: Any] {
+            ["type": "string", "enum": Activation.allCases.map(\.rawValue)]
+        }
+
+        private static var error: [String: Any] {
+            object(["error": object(["code": string, "message": string, "field": string],
+                                    required: ["code", "message"])])
+        }
+
+        private static var failure: [String: Any] { object(["code": string, "message": string]) }
+
+        private static var job: [String: Any] {
+            object([
+                "id": string, "name": nullable("string"),
+                "state": ["type": "string", "enum": JobState.allCases.map(\.rawValue)],
+                "progress": ["type": "number", "minimum": 0, "maximum": 1],
+                "epoch": integer, "epochs": integer, "created_at": dateTime,
+                "started_at": ["type": ["string", "null"], "format": "date-time"],
+                "finished_at": ["type": ["string", "null"], "format": "date-time"],
+                "error": ["anyOf": [ref("JobFailure"), ["type": "null"]]],
+                "model_id": nullable("string"),
+                "latest": ["anyOf": [ref("EpochRecord"), ["type": "null"]]],
+                "spec": ["type": "object"], "history": array(ref("EpochRecord")),
+            ], required: ["id", "name", "state", "progress", "epoch", "epochs", "created_at", "started_at",
+                          "finished_at", "error", "model_id", "latest"])
+        }
+
+        private static var jobPage: [String: Any] {
+            object(["jobs": array(ref("Job")), "next_page_token": nullable("string")])
+        }
+
+        private static var metricsPage: [String: Any] {
+            object(["metrics": array(ref("EpochRecord")), "next_after": nullable("integer")])
+        }
+
+        private static var epochRecord: [String: Any] {
+            object([
+                "epoch": integer, "loss": number, "reconstruction": number, "sparsity": number, "l0": number,
+                "dead_fraction": number, "dead_count": integer, "validation_reconstruction": number,
+                "validation_l0": number, "seconds": number, "samples_per_second": number, "steps": integer,
+            ], required: ["epoch", "loss", "reconstruction", "sparsity", "l0", "dead_fraction", "dead_count",
+                          "seconds", "samples_per_second", "steps"])
+        }
+
+        private static var model: [String: Any] {
+            object([
+                "id": string, "job_id": string, "name": string, "created_at": dateTime,
+                "input_size": integer, "hidden_size": integer, "activation": activation,
+                "decoder_activation": activation, "top_k": integer,
+                "normalization": ["type": "string", "description": "unit: pixel bytes divided by 255; none"],
+                "metrics": ref("EpochRecord"), "training": ["type": "object"],
+            ], required: ["id", "created_at", "input_size", "hidden_size", "activation", "decoder_activation",
+                          "normalization"])
+        }
+
+        private static var dataset: [String: Any] {
+            object([
+                "id": string, "name": string,
+                "format": ["type": "string", "enum": DatasetFormat.allCases.map(\.rawValue)],
+                "compressed": ["type": "boolean"], "rows": integer, "width": integer, "bytes": integer,
+                "created_at": dateTime, "path": string,
+            ], required: ["id", "format", "compressed", "rows", "width", "bytes", "created_at", "path"])
+        }
+
+        private static var sparseRow: [String: Any] {
+            object(["indices": array(integer), "values": array(number)])
+        }
+
+        // MARK: - Requests
+
+        private static var datasetSource: [String: Any] {
+            [
+                "anyOf": [
+                    ["type": "string", "description": "a built-in dataset, such as fashion-mnist"],
+                    [
+                        "type": "object", "additionalProperties": false,
+                        "description": "exactly one of name (with split), path or id",
+                        "properties": [
+                            "name": string, "split": string, "path": string, "id": string,
+                            "limit": OpenAPI.integer(1, Int(Int32.max)),
+                        ] as [String: Any],
+                    ] as [String: Any],
+                ],
+            ]
+        }
+
+        private static var jobSpec: [String: Any] {
+            let positive: [String: Any] = ["type": "number", "exclusiveMinimum": 0]
+            let unit: [String: Any] = ["type": "number", "exclusiveMinimum": 0, "exclusiveMaximum": 1]
+            let fraction: [String: Any] = ["type": "number", "minimum": 0, "exclusiveMaximum": 1]
+            return [
+                "type": "object", "additionalProperties": false, "required": ["dataset"],
+                "properties": [
+                    "name": ["type": "string", "maxLength": 200],
+                    "dataset": ref("DatasetSource"), "validation": ref("DatasetSource"),
+                    "model": closed([
+                        "hidden_size": OpenAPI.integer(1, 65_536), "activation": activation,
+                        "decoder_activation": activation,
+                    ]),
+                    "reconstruction": ["type": "string", "enum": ReconstructionLoss.allCases.map(\.rawValue)],
+                    "sparsity": closed([
+                        "kind": ["type": "string", "enum": SparsityKind.allCases.map(\.rawValue)],
+                        "beta": ["type": "number", "minimum": 0], "rho": unit, "k": ["type": "integer", "minimum": 1],
+                        "reduction": ["type": "string", "enum": L1Reduction.allCases.map(\.rawValue)],
+                    ]),
+                    "optimizer": closed([
+                        "kind": ["type": "string", "enum": OptimizerKind.allCases.map(\.rawValue)],
+                        "learning_rate": positive, "beta1": unit, "beta2": unit, "epsilon": positive,
+                        "weight_decay": ["type": "number", "minimum": 0], "momentum": fraction,
+                        "dampening": fraction, "nesterov": ["type": "boolean"],
+                    ]),
+                    "epochs": OpenAPI.integer(0, 100_000), "batch_size": OpenAPI.integer(1, 1_000_000),
+                    "seed": OpenAPI.integer(0, Int(Int32.max) * 1024), "shuffle": ["type": "boolean"],
+                ] as [String: Any],
+            ]
+        }
+
+        /// An object with only the given, optional properties.
+        private static func closed(_ properties: [String: Any]) -> [String: Any] {
+            ["type": "object", "additionalProperties": false, "properties": properties]
+        }
+    }
+}

@@ -1,0 +1,211 @@
+import Foundation
+import HTTPServer
+import SAECore
+
+/// The model routes: list, show, import, download, delete, and running rows through a model.
+///
+/// Encode, reconstruct and decode take JSON rows, or raw little-endian float32 rows when the
+/// request's `Content-Type` is `application/octet-stream`; a raw request gets a raw answer
+/// with `X-Rows` and `X-Columns` saying its shape.
+extension Routes {
+    func registerModelRoutes(on router: Router) {
+        add(router, "GET", "/v1/models", listModels)
+        add(router, "POST", "/v1/models", importModel)
+        add(router, "GET", "/v1/models/:id", showModel)
+        add(router, "DELETE", "/v1/models/:id", deleteModel)
+        add(router, "GET", "/v1/models/:id/weights", downloadWeights)
+        add(router, "POST", "/v1/models/:id/encode", encode)
+        add(router, "POST", "/v1/models/:id/reconstruct", reconstruct)
+        add(router, "POST", "/v1/models/:id/decode", decode)
+    }
+
+    /// The `application/octet-stream` media type of raw float32 rows and downloads.
+    static let binaryMediaType = "application/octet-stream"
+
+    // MARK: - Stored models
+
+    private func listModels(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(200, APIJSON.bytes(["models": service.models.list()]))
+    }
+
+    private func showModel(_ request: HTTPRequest) throws -> HTTPResponse {
+        .json(200, APIJSON.bytes(try service.models.info(id: modelID(request))))
+    }
+
+    /// `POST /v1/models?name=`: a safetensors body becomes a new model (201 with its info).
+    private func importModel(_ request: HTTPRequest) throws -> HTTPResponse {
+        let name = try Self.nameQuery(request)
+        guard !request.body.isEmpty else {
+            throw ServiceError.invalidField(path: "(body)", message: "is empty; send a safetensors file")
+        }
+        let info = try service.models.importWeights(request.body, name: name)
+        var headers = HTTPHeaders()
+        headers.add("Location", "/v1/models/\(info.id)")
+        return .json(201, APIJSON.bytes(info), headers: headers)
+    }
+
+    private func deleteModel(_ request: HTTPRequest) throws -> HTTPResponse {
+        try service.models.delete(id: modelID(request))
+        return HTTPResponse(status: 204)
+    }
+
+    /// `GET /v1/models/ID/weights`: the `model.safetensors` file as it is stored.
+    private func downloadWeights(_ request: HTTPRequest) throws -> HTTPResponse {
+        let id = try modelID(request)
+        let bytes: [UInt8]
+        do {
+            bytes = try AtomicFile.read(contentsOf: try service.models.weightsURL(id: id))
+        } catch DataError.fileNotFound {
+            // Deleted between the lookup and the read.
+            throw ServiceError.modelNotFound(id)
+        }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", Self.binaryMediaType)
+        headers.add("Content-Disposition", "attachment; filename=\"\(id).safetensors\"")
+        return HTTPResponse(status: 200, headers: headers, body: .bytes(bytes))
+    }
+
+    // MARK: - Running rows through a model
+
+    private func encode(_ request: HTTPRequest) throws -> HTTPResponse {
+        let model = try service.models.model(id: modelID(request))
+        let width = model.config.hiddenSize
+        if Self.isBinary(request) {
+            let (rows, inputs) = try rawRows(request, width: model.config.inputSize)
+            if let format = request.query["format"], format != "dense" {
+                throw ServiceError.invalidField(path: "format", message: "raw float32 answers are dense, got \"\(format)\"")
+            }
+            let codes = model.encode(inputs, rows: rows)
+            service.metrics.observeRows(rows, operation: "encode")
+            return Self.rawResponse(codes, rows: rows, columns: width)
+        }
+        var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
+        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
+                                             width: model.config.inputSize, maxRows: service.config.maxEncodeRows)
+        let format = try reader.string("format") ?? "dense"
+        try reader.rejectUnknownFields()
+        guard format == "dense" || format == "sparse" else {
+            throw ServiceError.invalidField(path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
+        }
+        let codes = model.encode(inputs, rows: rows)
+        service.metrics.observeRows(rows, operation: "encode")
+        if format == "dense" {
+            return .json(200, APIJSON.bytes(["codes": Self.rows(codes, width: width)]))
+        }
+        let sparse = (0..<rows).map { row in SparseRow(codes[row * width..<(row + 1) * width]) }
+        return .json(200, APIJSON.bytes(["codes": sparse]))
+    }
+
+    private func reconstruct(_ request: HTTPRequest) throws -> HTTPResponse {
+        let model = try service.models.model(id: modelID(request))
+        let width = model.config.inputSize
+        if Self.isBinary(request) {
+            let (rows, inputs) = try rawRows(request, width: width)
+            let outputs = model.reconstruct(inputs, rows: rows)
+            service.metrics.observeRows(rows, operation: "reconstruct")
+            return Self.rawResponse(outputs, rows: rows, columns: width)
+        }
+        var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
+        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
+                                             width: width, maxRows: service.config.maxEncodeRows)
+        try reader.rejectUnknownFields()
+        let outputs = model.reconstruct(inputs, rows: rows)
+        service.metrics.observeRows(rows, operation: "reconstruct")
+        let mse = (0..<rows).map { row in
+            var sum = 0.0
+            for column in row * width..<(row + 1) * width {
+                let difference = Double(outputs[column] - inputs[column])
+                sum += difference * difference
+            }
+            return sum / Double(width)
+        }
+        return .json(200, APIJSON.bytes(ReconstructResponse(reconstructions: Self.rows(outputs, width: width), mse: mse)))
+    }
+
+    private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
+        let model = try service.models.model(id: modelID(request))
+        let width = model.config.inputSize
+        if Self.isBinary(request) {
+            let (rows, codes) = try rawRows(request, width: model.config.hiddenSize)
+            let outputs = model.decode(codes, rows: rows)
+            service.metrics.observeRows(rows, operation: "decode")
+            return Self.rawResponse(outputs, rows: rows, columns: width)
+        }
+        var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
+        let (rows, codes) = try Self.matrix(reader.value("codes"), field: "codes",
+                                            width: model.config.hiddenSize, maxRows: service.config.maxEncodeRows)
+        try reader.rejectUnknownFields()
+        let outputs = model.decode(codes, rows: rows)
+        service.metrics.observeRows(rows, operation: "decode")
+        return .json(200, APIJSON.bytes(["outputs": Self.rows(outputs, width: width)]))
+    }
+
+    // MARK: - Helpers
+
+    /// The `:id` of the request, checked to be an id before it names a folder.
+    private func modelID(_ request: HTTPRequest) throws -> String {
+        try ResourceID.checked(request.pathParameters["id"] ?? "")
+    }
+
+    /// The optional `?name=` of an upload, at most 200 characters.
+    static func nameQuery(_ request: HTTPRequest) throws -> String? {
+        guard let name = request.query["name"] else { return nil }
+        guard !name.isEmpty, name.count <= 200 else {
+            throw ServiceError.invalidField(path: "name", message: "must be 1 to 200 characters")
+        }
+        return name
+    }
+
+    static func isBinary(_ request: HTTPRequest) -> Bool {
+        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        return mediaType == binaryMediaType
+    }
+
+    /// Reads a raw body of little-endian float32 rows of `width` values. `X-Rows`, when sent,
+    /// must agree with the body's length; rows are capped at `max_encode_rows`, and every value
+    /// must be finite. Faults are 400 `invalid_field` naming `(body)` or `X-Rows`.
+    private func rawRows(_ request: HTTPRequest, width: Int) throws -> (rows: Int, values: [Float]) {
+        let body = request.body
+        let rowBytes = 4 * width
+        guard !body.isEmpty, body.count % rowBytes == 0 else {
+            throw ServiceError.invalidField(
+                path: "(body)",
+                message: "holds \(body.count) bytes; expected whole rows of \(width) float32 values (\(rowBytes) bytes each)")
+        }
+        let rows = body.count / rowBytes
+        if let declared = request.headers["X-Rows"] {
+            guard Int(declared.trimmingCharacters(in: .whitespaces)) == rows else {
+                throw ServiceError.invalidField(
+                    path: "X-Rows", message: "says \"\(declared)\" but the body holds \(rows) rows of \(width) values")
+            }
+        }
+        let limit = service.config.maxEncodeRows
+        guard rows <= limit else {
+            throw ServiceError.invalidField(path: "(body)", message: "holds \(rows) rows; the limit is \(limit)")
+        }
+        let values = body.withUnsafeBytes { raw in
+            (0..<rows * width).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+        }
+        if let index = values.firstIndex(where: { !$0.isFinite }) {
+            throw ServiceError.invalidField(
+                path: "(body)",
+                message: "row \(index / width), column \(index % width) is \(values[index]); expected a finite number")
+        }
+        return (rows, values)
+    }
+
+    /// A raw float32 answer of `rows × columns` values, little-endian, row-major.
+    private static func rawResponse(_ values: [Float], rows: Int, columns: Int) -> HTTPResponse {
+        var bytes = [UInt8]()
+        bytes.reserveCapacity(4 * values.count)
+        for value in values {
+            withUnsafeBytes(of: value.bitPattern.littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        var headers = HTTPHeaders()
+        headers.add("Content-Type", binaryMediaType)
+        headers.add("X-Rows", "\(rows)")
+        headers.add("X-Columns", "\(columns)")
+        return HTTPResponse(status: 200, headers: headers, body: .bytes(bytes))
+    }
+}
