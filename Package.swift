@@ -34,10 +34,11 @@ let package = Package(
 
         // MARK: Tools: fuzzing and benchmarks (print figures; never part of the test run's timing)
         .executableTarget(name: "saed-fuzz-http", dependencies: ["HTTPServer"], path: "Fuzz/HTTPRequestFuzz"),
+        .executableTarget(name: "saed-bench", dependencies: ["SAECore"], path: "Benchmarks/TrainBench"),
 
         // MARK: Tests
         .testTarget(name: "SAECoreTests", dependencies: ["SAECore"], exclude: ["Fixtures"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"], exclude: ["Corpus"]),
         .testTarget(name: "SAEServiceTests", dependencies: ["SAEService", "SAECore", "HTTPServer"]),
     ]
 )

@@ -4,5 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-swift build -c release
+swift build -c release --product saed
+# Request threads would each get a malloc arena of their own; two keep memory flat.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
 exec .build/release/saed --config config/saed.json "$@"

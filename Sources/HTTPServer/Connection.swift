@@ -17,6 +17,9 @@ final class Connection: Sendable {
         var isDraining = false
         /// The response stream has ended; its writer accepts nothing more.
         var isStreamEnded = false
+        /// The event loop saw input arrive while a request was in flight and stopped polling
+        /// for more: the worker must wake the loop when it hands the connection back.
+        var isInputPending = false
     }
 
     /// A number unique within the server, for the event loop's bookkeeping.
@@ -57,6 +60,14 @@ final class Connection: Sendable {
 
     /// Records that the peer hung up (seen by the event loop's poll).
     func markPeerGone() { self.flags.withLock { $0.isPeerGone = true } }
+
+    /// Whether input arrived while a request was in flight (see `markInputPending`).
+    var isInputPending: Bool { self.flags.withLock { $0.isInputPending } }
+
+    /// Records, or clears, that input arrived while a request was in flight.
+    func markInputPending(_ isPending: Bool) {
+        self.flags.withLock { $0.isInputPending = isPending }
+    }
 
     /// Records that the server is shutting down.
     func markDraining() { self.flags.withLock { $0.isDraining = true } }

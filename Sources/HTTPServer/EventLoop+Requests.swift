@@ -27,8 +27,8 @@ extension EventLoop {
             case .head(let head, let framing)?:
                 self.begin(connection, head: head, framing: framing, now: now)
             case .body(let body)?:
-                self.dispatch(connection, body: body)
-                return
+                // Go on only when the loop answered the request itself and may read the next.
+                guard self.dispatch(connection, body: body, now: now) else { return }
             case nil:
                 // Waiting for input that can no longer come.
                 if connection.isInputClosed { self.drop(connection) }
@@ -55,10 +55,10 @@ extension EventLoop {
             self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
             return
         }
-        let (route, routeLimit) = self.core.router.lookup(
-            method: head.method, segments: target.segments)
+        let lookup = self.core.router.lookup(method: head.method, segments: target.segments)
+        let route = lookup.match
         do {
-            try connection.decoder.startBody(maxBodyBytes: routeLimit)
+            try connection.decoder.startBody(maxBodyBytes: lookup.maxBodyBytes)
         } catch {
             self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
             return
@@ -82,7 +82,10 @@ extension EventLoop {
             }
         }
 
-        connection.phase = .readingBody(PendingRequest(head: head, target: target, route: route))
+        connection.phase = .readingBody(
+            PendingRequest(
+                head: head, target: target, route: route,
+                runsOnEventLoop: lookup.runsOnEventLoop))
         connection.deadline = now + self.configuration.bodyTimeoutSeconds
     }
 
@@ -101,8 +104,12 @@ extension EventLoop {
         return true
     }
 
-    /// Hands the complete request to a worker thread; the connection is busy until it reports.
-    private func dispatch(_ connection: LoopConnection, body: [UInt8]) {
+    /// Hands the complete request to a worker thread (the connection is busy until it
+    /// reports), or answers it here for a route that runs on the event loop.
+    ///
+    /// - Returns: whether the connection is ready for its next request right away (answered
+    ///   here, fully sent, kept open).
+    private func dispatch(_ connection: LoopConnection, body: [UInt8], now: Double) -> Bool {
         guard case .readingBody(let pending) = connection.phase else {
             preconditionFailure("dispatch in phase \(connection.phase)")
         }
@@ -117,22 +124,53 @@ extension EventLoop {
         if self.isDraining { connection.connection.markDraining() }
         let exchange = Exchange(
             connection: connection.connection, request: request, route: pending.route,
-            wantsKeepAlive: pending.head.wantsKeepAlive)
-        RequestWorker.start(exchange, core: self.core)
+            wantsKeepAlive: pending.head.wantsKeepAlive,
+            hasBufferedInput: !connection.decoder.isIdle)
+        guard pending.runsOnEventLoop else {
+            RequestWorker.start(exchange, core: self.core)
+            return false
+        }
+
+        let response = RequestWorker.response(for: exchange, core: self.core)
+        guard let (bytes, keepOpen) = RequestWorker.serialized(response, for: exchange) else {
+            // A stream: its producer may block, so it runs on a worker thread after all.
+            let core = self.core
+            core.workers.submit {
+                let keepOpen = RequestWorker.write(response, for: exchange, core: core)
+                core.finished(connection: exchange.connection.id, keepOpen: keepOpen)
+            }
+            return false
+        }
+        connection.outbox = bytes
+        connection.outboxOffset = 0
+        connection.phase = .flushing(keepOpen: keepOpen)
+        connection.deadline = now + self.configuration.writeTimeoutSeconds
+        return self.flush(connection, now: now) && connection.isAwaitingHead
     }
 
     /// Takes a connection back from its worker: reuse it for the next request, or close it.
     func finish(_ id: UInt64, keepOpen: Bool, now: Double) {
         guard let connection = self.connections[id], case .busy = connection.phase else { return }
+        // Pipelined requests may already be buffered.
+        if self.reuse(connection, keepOpen: keepOpen, now: now) { self.advance(connection, now: now) }
+    }
+
+    /// Moves a connection whose response is complete to its next request, or closes it;
+    /// returns whether it now awaits a head.
+    func reuse(_ connection: LoopConnection, keepOpen: Bool, now: Double) -> Bool {
         connection.hasServedRequest = true
+        if connection.isInputPending {
+            connection.isInputPending = false
+            connection.connection.markInputPending(false)
+        }
         if keepOpen && self.isDraining && connection.decoder.isIdle {
             // Idle now, like the connections draining closed at once.
             self.drop(connection)
-            return
+            return false
         }
         guard keepOpen && !self.isDraining else {
             self.startLingering(connection, now: now)
-            return
+            return false
         }
         let configuration = self.configuration
         let waitSeconds =
@@ -140,8 +178,7 @@ extension EventLoop {
             ? configuration.idleTimeoutSeconds : configuration.headerTimeoutSeconds
         connection.phase = .awaitingHead
         connection.deadline = now + waitSeconds
-        // Pipelined requests may already be buffered.
-        self.advance(connection, now: now)
+        return true
     }
 }
 

@@ -119,13 +119,20 @@ final class EventLoop {
         case .awaitingHead, .readingBody, .lingering:
             self.read(connection, now: now)
         case .busy:
-            connection.isInputClosed = true
-            connection.connection.markPeerGone()
-        case .closing:
+            if revents & (Socket.pollReadHangUp | Int16(POLLHUP | POLLERR)) != 0 {
+                connection.isInputClosed = true
+                connection.connection.markPeerGone()
+            } else if revents & Int16(POLLIN) != 0 {
+                // The next request, early: read it once the worker is done.
+                connection.isInputPending = true
+                connection.connection.markInputPending(true)
+            }
+        case .closing, .flushing:
             if revents & Int16(POLLERR | POLLHUP) != 0 {
                 self.drop(connection)
-            } else {
-                self.flush(connection, now: now)
+            } else if self.flush(connection, now: now), connection.isAwaitingHead {
+                // A response produced on the loop is out; pipelined requests may be buffered.
+                self.advance(connection, now: now)
             }
         }
     }
@@ -213,7 +220,7 @@ final class EventLoop {
                 let seconds = self.configuration.bodyTimeoutSeconds
                 let error = HTTPParseError.timeout("request body", seconds: seconds)
                 self.respondAndClose(connection, error, now: now)
-            case .closing, .lingering:
+            case .closing, .flushing, .lingering:
                 self.drop(connection)
             case .busy:
                 break
@@ -242,8 +249,13 @@ final class EventLoop {
         self.flush(connection, now: now)
     }
 
-    /// Writes as much of the outbox as the socket takes now; lingers once it is all sent.
-    private func flush(_ connection: LoopConnection, now: Double) {
+    /// Writes as much of the outbox as the socket takes now. Once it is all sent, an error
+    /// response (`closing`) starts lingering and a loop-produced one (`flushing`) hands the
+    /// connection on as a worker's finished response would.
+    ///
+    /// - Returns: whether the outbox is empty now (false also when the connection broke).
+    @discardableResult
+    func flush(_ connection: LoopConnection, now: Double) -> Bool {
         while connection.outboxOffset < connection.outbox.count {
             let offset = connection.outboxOffset
             let sent = connection.outbox.withUnsafeBytes { bytes in
@@ -258,14 +270,21 @@ final class EventLoop {
             } else if sent < 0 && errno == EINTR {
                 continue
             } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
-                return
+                return false
             } else {
                 self.drop(connection)
-                return
+                return false
             }
         }
         connection.outbox = []
+        connection.outboxOffset = 0
+        if case .flushing(let keepOpen) = connection.phase {
+            connection.phase = .busy
+            _ = self.reuse(connection, keepOpen: keepOpen, now: now)
+            return true
+        }
         self.startLingering(connection, now: now)
+        return true
     }
 
     /// Shuts our sending side (the peer sees the end of our last response) and reads and

@@ -6,11 +6,11 @@ package enum HTTPBody: Sendable {
     case bytes([UInt8])
     /// A body produced over time and sent with `Transfer-Encoding: chunked`.
     ///
-    /// The closure runs on a thread of its own and may block for minutes (following a training
-    /// job, say). Each `ResponseWriter.write` becomes one chunk, flushed at once; when the
-    /// closure returns the server ends the chunked body and closes the connection. The closure
-    /// should return soon after `write` returns false or `isClosed` turns true. For a HEAD
-    /// request the closure is not run.
+    /// The closure runs on a worker thread of its own and may block for minutes (following a
+    /// training job, say). Each `ResponseWriter.write` becomes one chunk, flushed at once; when
+    /// the closure returns the server ends the chunked body and closes the connection. The
+    /// closure should return soon after `write` returns false or `isClosed` turns true (after a
+    /// final event when `isDraining`). For a HEAD request the closure is not run.
     case stream(@Sendable (ResponseWriter) -> Void)
 }
 

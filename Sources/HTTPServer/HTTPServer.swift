@@ -5,8 +5,9 @@ import Synchronization
 /// An HTTP/1.1 server on POSIX sockets that routes requests to handlers.
 ///
 /// One event-loop thread accepts connections and reads every socket with `poll`; each complete
-/// request is answered on a thread of its own, so a slow handler or a long stream never holds
-/// up other connections. See the README for the limits and behaviour it enforces.
+/// request is answered on a worker-pool thread that is idle or started for it, so a slow
+/// handler or a long stream never holds up other connections. See the README for the limits
+/// and behaviour it enforces.
 package final class HTTPServer: Sendable {
     private enum Phase {
         case idle
@@ -86,11 +87,12 @@ package final class HTTPServer: Sendable {
 
     /// Stops the server within `graceSeconds`.
     ///
-    /// Stops accepting, closes idle connections, lets requests in flight finish (their
-    /// responses carry `Connection: close`) and closes streams: writers report closed, so
-    /// producers return. Whatever is still open when the grace period ends is shut down hard.
-    /// Returns once everything is closed, or at the end of the grace period. Calling it again,
-    /// or before `start()`, does nothing.
+    /// Stops accepting, closes idle connections and lets requests in flight finish (their
+    /// responses carry `Connection: close`). Stream writers report `isClosed` and
+    /// `isDraining` while their `write` keeps working, so a producer can send its final event
+    /// and return. Whatever is still open when the grace period ends is shut down hard (writes
+    /// then fail). Returns once everything is closed, or at the end of the grace period; then
+    /// idle worker threads exit. Calling it again, or before `start()`, does nothing.
     package func shutdown(graceSeconds: Double) {
         let running = self.state.withLock { state -> (ServerCore, DispatchSemaphore)? in
             guard case .running(let core, let loopExited) = state.phase else { return nil }

@@ -5,6 +5,8 @@ struct PendingRequest {
     let head: RequestHead
     let target: RequestTarget
     let route: RouteMatch
+    /// Whether the route's handler runs on the event loop (`Router.add(runsOnEventLoop:)`).
+    let runsOnEventLoop: Bool
 }
 
 /// The event loop's state for one connection. Touched only on the event loop thread.
@@ -16,6 +18,8 @@ struct PendingRequest {
 ///   → `closing` on an error or body timeout.
 /// - `busy` → `awaitingHead` when the worker reports the connection reusable; else
 ///   → `lingering`, or dropped when the socket broke.
+/// - `readingBody` → `flushing` when a handler run on the loop answered and the socket did
+///   not take the whole response at once; → `awaitingHead` (or closed) once flushed.
 /// - `closing` (an error response is being flushed) → `lingering` once sent.
 /// - `lingering` (our side shut; unread input discarded so the peer gets our last response
 ///   rather than a reset) → dropped at end of input, after a quiet spell, or at `lingerEnd`.
@@ -24,6 +28,9 @@ final class LoopConnection {
         case awaitingHead
         case readingBody(PendingRequest)
         case busy
+        /// A response the loop produced itself (`runsOnEventLoop`) is being flushed; then the
+        /// connection is reused when `keepOpen`, as after a worker's response.
+        case flushing(keepOpen: Bool)
         case closing
         case lingering
     }
@@ -37,6 +44,9 @@ final class LoopConnection {
     var hasServedRequest = false
     /// Whether the peer shut its sending side; no more input will come.
     var isInputClosed = false
+    /// Whether input arrived while busy; the socket is not polled for more until the worker
+    /// hands the connection back (mirrored in `Connection.isInputPending`).
+    var isInputPending = false
     /// When lingering must end even if the peer keeps sending.
     var lingerEnd = 0.0
     /// A response the loop itself is sending (errors only), and how much is sent.
@@ -71,9 +81,12 @@ final class LoopConnection {
         case .awaitingHead, .readingBody, .lingering:
             return Int16(POLLIN)
         case .busy:
-            // Only to notice a peer that goes away while its response is produced.
-            return self.isInputClosed ? nil : Socket.pollReadHangUp
-        case .closing:
+            // To notice a peer that goes away while its response is produced, and the next
+            // request arriving (so the worker need not wake the loop when it is done).
+            if self.isInputClosed { return nil }
+            if self.isInputPending { return Socket.pollReadHangUp }
+            return Socket.pollReadHangUp | Int16(POLLIN)
+        case .closing, .flushing:
             return Int16(POLLOUT)
         }
     }

@@ -7,6 +7,8 @@ struct Exchange: Sendable {
     let route: RouteMatch
     /// Whether the request allows the connection to persist (RFC 9112 §9.3).
     let wantsKeepAlive: Bool
+    /// Whether bytes of a next (pipelined) request were already read when this one went out.
+    let hasBufferedInput: Bool
 }
 
 /// Runs handlers and writes their responses on the server's `WorkerPool`.
@@ -22,19 +24,49 @@ enum RequestWorker {
     static func start(_ exchange: Exchange, core: ServerCore) {
         core.workers.submit {
             let keepOpen = Self.answer(exchange, core: core)
-            core.finished(connection: exchange.connection.id, keepOpen: keepOpen)
+            // A kept-open connection with nothing buffered needs the loop only when input
+            // arrives, and the loop polls for that itself; everything else needs it now.
+            core.finished(connection: exchange.connection.id, keepOpen: keepOpen) {
+                !keepOpen || exchange.hasBufferedInput || exchange.connection.isInputPending
+            }
         }
     }
 
     /// Runs the handler and writes its response; returns whether the connection may be reused.
     static func answer(_ exchange: Exchange, core: ServerCore) -> Bool {
+        Self.write(Self.response(for: exchange, core: core), for: exchange, core: core)
+    }
+
+    /// Whether the connection may be reused after `response`.
+    static func keepsOpen(after response: HTTPResponse, for exchange: Exchange) -> Bool {
+        exchange.wantsKeepAlive && !exchange.connection.isDraining
+            && !response.headers.tokens("Connection").contains("close")
+    }
+
+    /// The bytes of a complete response with a `.bytes` body, as `write` would send them, and
+    /// whether the connection stays open; nil for a stream. For the event loop's own sends.
+    static func serialized(
+        _ response: HTTPResponse, for exchange: Exchange
+    ) -> (bytes: [UInt8], keepOpen: Bool)? {
+        guard case .bytes(let bytes) = response.body else { return nil }
+        let keepOpen = Self.keepsOpen(after: response, for: exchange)
+        let isHTTP10 = exchange.request.version == HTTPVersion.http1_0.description
+        let hasContent = !HTTPStatus.forbidsContent(response.status)
+        let head = ResponseSerializer.head(
+            status: response.status, headers: response.headers,
+            framing: hasContent ? .length(bytes.count) : .none, closes: !keepOpen,
+            announcesKeepAlive: isHTTP10 && keepOpen)
+        let sendsBody = hasContent && exchange.request.method != "HEAD"
+        return (sendsBody ? head + bytes : head, keepOpen)
+    }
+
+    /// Writes `response` (blocking, within the write timeout) and, for a stream, runs its
+    /// producer; returns whether the connection may be reused.
+    static func write(_ response: HTTPResponse, for exchange: Exchange, core: ServerCore) -> Bool {
         let request = exchange.request
-        let response = Self.response(for: exchange, core: core)
         let connection = exchange.connection
         let isHTTP10 = request.version == HTTPVersion.http1_0.description
-        let keepOpen =
-            exchange.wantsKeepAlive && !connection.isDraining
-            && !response.headers.tokens("Connection").contains("close")
+        let keepOpen = Self.keepsOpen(after: response, for: exchange)
         let timeout = core.configuration.writeTimeoutSeconds
 
         switch response.body {
@@ -83,7 +115,7 @@ enum RequestWorker {
         status: 500, code: "internal_error", message: "internal server error")
 
     /// The handler's response, or the error response for what it threw or for a failed match.
-    private static func response(for exchange: Exchange, core: ServerCore) -> HTTPResponse {
+    static func response(for exchange: Exchange, core: ServerCore) -> HTTPResponse {
         let request = exchange.request
         let internalError = Self.internalError
         switch exchange.route {

@@ -50,11 +50,17 @@ final class ServerCore: Sendable {
 
     /// Tells the event loop that the response on connection `id` is complete.
     ///
-    /// Writes to the wake pipe only when the loop sleeps in `poll` and no wake-up is pending:
-    /// under load the loop is usually awake and takes the message on its next turn anyway.
-    func finished(connection id: UInt64, keepOpen: Bool) {
-        let needsWake = self.mailbox.withLock { mailbox in
+    /// Writes to the wake pipe only when the loop sleeps in `poll`, no wake-up is pending, and
+    /// `needsLoop` says the loop must act now. `needsLoop` is asked after the message is
+    /// posted: a flag the loop raised before its next `poll` is then either seen here, or the
+    /// loop finds the message before sleeping.
+    func finished(connection id: UInt64, keepOpen: Bool, needsLoop: () -> Bool = { true }) {
+        let isLoopAsleep = self.mailbox.withLock { mailbox in
             mailbox.finished.append((id: id, keepOpen: keepOpen))
+            return mailbox.isLoopPolling && !mailbox.isWakePending
+        }
+        guard isLoopAsleep && needsLoop() else { return }
+        let needsWake = self.mailbox.withLock { mailbox in
             guard mailbox.isLoopPolling && !mailbox.isWakePending else { return false }
             mailbox.isWakePending = true
             return true

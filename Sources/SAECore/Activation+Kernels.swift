@@ -47,4 +47,15 @@ extension Activation {
             scaled.store(to: gradient + i, count: lanes)
         }
     }
+
+    /// The activation's derivative at the point whose output is `y`: ReLU's is 1 for `y > 0`
+    /// and 0 otherwise, sigmoid's `y(1 − y)`, identity's 1.
+    @inline(__always)
+    func slope(atOutput y: Float) -> Float {
+        switch self {
+        case .relu: y > 0 ? 1 : 0
+        case .sigmoid: y * (1 - y)
+        case .identity: 1
+        }
+    }
 }

@@ -107,12 +107,19 @@ package struct Adam: Sendable, Equatable {
         settings s: ElementSettings
     ) {
         // One loop per combination, so each body is branch-free and the compiler vectorises it.
+        // Elements are independent, so chunks on several cores give the serial loop's values.
         let isDecaying = s.weightDecay != 0
-        switch (isDecaying, s.beta1Weight < 0.5) {
-        case (false, true): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: true)
-        case (false, false): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: false)
-        case (true, true): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: true)
-        case (true, false): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: false)
+        let isSmallWeight = s.beta1Weight < 0.5
+        Parallel.forEachChunk(of: count, minimumChunk: 1 << 15, alignment: 16) { range in
+            let (p, g, m, v) = (p + range.lowerBound, g + range.lowerBound,
+                                m + range.lowerBound, v + range.lowerBound)
+            let count = range.count
+            switch (isDecaying, isSmallWeight) {
+            case (false, true): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: true)
+            case (false, false): s.run(p, g, m, v, count, isDecaying: false, isSmallWeight: false)
+            case (true, true): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: true)
+            case (true, false): s.run(p, g, m, v, count, isDecaying: true, isSmallWeight: false)
+            }
         }
     }
 }

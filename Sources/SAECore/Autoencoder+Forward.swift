@@ -1,45 +1,95 @@
 // The forward pass of the autoencoder over raw pointers, shared by inference and training.
 //
 // Legend: B = rows in the batch, D = inputSize (d_in), H = hiddenSize (d_sae).
-// x: B × D, W_enc: D × H, b_enc: H, h: B × H, W_dec: H × D, b_dec: D, output: B × D.
+// x: B × D, W_encᵀ: H × D, b_enc: H, h: B × H, W_dec: H × D, b_dec: D, output: B × D.
 // Everything is row-major Float; nothing here allocates.
 
+/// Buffers the encoder writes, owned by the caller.
+struct EncoderBuffers {
+    /// `h`, B × H.
+    let code: UnsafeMutablePointer<Float>
+    /// B × D for `x − b_dec`; needed only when the config subtracts the decoder bias.
+    let centered: UnsafeMutablePointer<Float>?
+    /// B × H receiving the pre-activations before selection, when given.
+    let preActivation: UnsafeMutablePointer<Float>?
+    /// B × H receiving 1 for kept and 0 for dropped latents; written when given and the
+    /// selection drops any.
+    let mask: UnsafeMutablePointer<Float>?
+    /// Working space for the selection: H floats, or B × H for batch top-k.
+    let scratch: UnsafeMutablePointer<Float>
+}
+
 extension Autoencoder {
-    /// Encodes `rows` samples into `code`: `act(topK(x · W_enc + b_enc))`.
+    /// Encodes `rows` samples into `buffers.code`: `act(select((x − c) · W_enc + b_enc))`.
     ///
-    /// - Parameters:
-    ///   - topK: when set, only that many pre-activations survive per row (see ``TopKSelection``).
-    ///   - mask: `B × H` floats receiving 1 for kept and 0 for dropped latents; only written when
-    ///     `topK` is set.
-    ///   - scratch: `H` floats of working space for the selection; unused without `topK`.
+    /// `c` is `b_dec` when `config.subtractsDecoderBias`, else 0. Returns the encoder's input:
+    /// `x` itself, or `buffers.centered` holding `x − b_dec`.
     static func encodeKernel(
         x: UnsafePointer<Float>,
         rows: Int,
         config: AutoencoderConfig,
-        topK: Int?,
-        wEnc: UnsafePointer<Float>,
-        bEnc: UnsafePointer<Float>,
-        code: UnsafeMutablePointer<Float>,
-        mask: UnsafeMutablePointer<Float>?,
-        scratch: UnsafeMutablePointer<Float>
-    ) {
+        selection: CodeSelection,
+        parameters p: ParameterPointers,
+        buffers: EncoderBuffers
+    ) -> UnsafePointer<Float> {
         let inputSize = config.inputSize
         let hiddenSize = config.hiddenSize
+        var input = x
+        if config.subtractsDecoderBias {
+            guard let centered = buffers.centered else {
+                preconditionFailure("subtracting b_dec needs a centred-input buffer")
+            }
+            for row in 0..<rows {
+                let (from, to) = (x + row * inputSize, centered + row * inputSize)
+                for i in 0..<inputSize { to[i] = from[i] - p.bDec[i] }
+            }
+            input = UnsafePointer(centered)
+        }
+
+        let code = buffers.code
         for row in 0..<rows {
-            (code + row * hiddenSize).update(from: bEnc, count: hiddenSize)
+            (code + row * hiddenSize).update(from: p.bEnc, count: hiddenSize)
         }
         BLAS.gemm(
-            transposeA: false, transposeB: false, m: rows, n: hiddenSize, k: inputSize,
-            a: x, b: wEnc, beta: 1, c: code)
+            transposeA: false, transposeB: true, m: rows, n: hiddenSize, k: inputSize,
+            a: input, b: p.wEncT, beta: 1, c: code)
+        buffers.preActivation?.update(from: code, count: rows * hiddenSize)
 
-        if let topK {
+        select(selection, code: code, rows: rows, hiddenSize: hiddenSize, buffers: buffers)
+        config.activation.apply(code, count: rows * hiddenSize)
+        return input
+    }
+
+    /// Zeroes the pre-activations `selection` drops, writing the mask when one is given.
+    private static func select(
+        _ selection: CodeSelection,
+        code: UnsafeMutablePointer<Float>,
+        rows: Int,
+        hiddenSize: Int,
+        buffers: EncoderBuffers
+    ) {
+        let mask = buffers.mask
+        switch selection {
+        case .none:
+            return
+        case .topK(let k):
             for row in 0..<rows {
                 TopKSelection.keepLargest(
-                    topK, of: code + row * hiddenSize, count: hiddenSize,
-                    mask: mask.map { $0 + row * hiddenSize }, scratch: scratch)
+                    k, of: code + row * hiddenSize, count: hiddenSize,
+                    mask: mask.map { $0 + row * hiddenSize }, scratch: buffers.scratch)
+            }
+        case .batchTopK(let k):
+            // The whole batch is one row of B·H values, so earlier rows win ties.
+            TopKSelection.keepLargest(
+                rows * k, of: code, count: rows * hiddenSize, mask: mask,
+                scratch: buffers.scratch)
+        case .threshold(let threshold):
+            for i in 0..<rows * hiddenSize {
+                let isKept = code[i] > threshold
+                if !isKept { code[i] = 0 }
+                mask?[i] = isKept ? 1 : 0
             }
         }
-        config.activation.apply(code, count: rows * hiddenSize)
     }
 
     /// Writes the decoder's pre-activation `h · W_dec + b_dec` for `rows` codes into `logits`.
@@ -68,29 +118,39 @@ extension Autoencoder {
 extension Autoencoder {
     /// Encodes a batch: returns `rows × hiddenSize` codes for `rows × inputSize` inputs.
     ///
-    /// Computes `act(x · W_enc + b_enc)`; with `config.topK` set, only the `topK` largest
-    /// pre-activations of each row are kept (ties to the earlier latent) and the rest are zeroed
-    /// before the activation. `x` must hold exactly `rows × inputSize` values.
+    /// Computes `act(select((x − c) · W_enc + b_enc))` as ``AutoencoderConfig`` describes:
+    /// with `topK` only the `topK` largest pre-activations of each row are kept (ties to the
+    /// earlier latent); else with `threshold` those above it; else with `batchTopK` the
+    /// `rows · batchTopK` largest of the whole batch. The rest are zeroed before the
+    /// activation. `x` must hold exactly `rows × inputSize` values.
     package func encode(_ x: [Float], rows: Int) -> [Float] {
         precondition(rows >= 0, "rows must not be negative, not \(rows)")
         precondition(config.inputSize > 0 && config.hiddenSize > 0, "empty model \(config)")
-        let inputSize = config.inputSize
-        let hiddenSize = config.hiddenSize
+        let (inputSize, hiddenSize) = (config.inputSize, config.hiddenSize)
         precondition(
             x.count == rows * inputSize, "x has \(x.count) values, not \(rows)×\(inputSize)")
         if rows == 0 { return [] }
+        let selection = config.inferenceSelection
+        let isBatchWide = if case .batchTopK = selection { true } else { false }
         var code = [Float](repeating: 0, count: rows * hiddenSize)
-        var scratch = [Float](repeating: 0, count: hiddenSize)
+        var scratch = [Float](repeating: 0, count: isBatchWide ? rows * hiddenSize : hiddenSize)
+        var centered = [Float](repeating: 0, count: config.subtractsDecoderBias ? x.count : 0)
+        let flat = flatParameters()
+        let layout = ParameterLayout(config)
         x.withUnsafeBufferPointer { x in
-            wEnc.withUnsafeBufferPointer { wEnc in
-                bEnc.withUnsafeBufferPointer { bEnc in
-                    code.withUnsafeMutableBufferPointer { code in
-                        scratch.withUnsafeMutableBufferPointer { scratch in
+            flat.withUnsafeBufferPointer { flat in
+                code.withUnsafeMutableBufferPointer { code in
+                    scratch.withUnsafeMutableBufferPointer { scratch in
+                        centered.withUnsafeMutableBufferPointer { centered in
                             // safe: rows, inputSize and hiddenSize are positive
-                            Self.encodeKernel(
-                                x: x.baseAddress!, rows: rows, config: config, topK: config.topK,
-                                wEnc: wEnc.baseAddress!, bEnc: bEnc.baseAddress!,
-                                code: code.baseAddress!, mask: nil, scratch: scratch.baseAddress!)
+                            let buffers = EncoderBuffers(
+                                code: code.baseAddress!, centered: centered.baseAddress,
+                                preActivation: nil, mask: nil, scratch: scratch.baseAddress!)
+                            _ = Self.encodeKernel(
+                                x: x.baseAddress!, rows: rows, config: config,
+                                selection: selection,
+                                parameters: ParameterPointers(flat.baseAddress!, layout),
+                                buffers: buffers)
                         }
                     }
                 }

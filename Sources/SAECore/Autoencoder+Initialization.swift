@@ -5,7 +5,8 @@ extension Autoencoder {
     /// `inputSize` for the encoder and `hiddenSize` for the decoder. (That is what `nn.Linear`'s
     /// Kaiming-uniform with `a = √5` works out to.) Values are drawn from a ``SeededGenerator``
     /// in the order `W_enc`, `b_enc`, `W_dec`, `b_dec`, each row-major, so a seed always gives the
-    /// same model. Both sizes must be positive.
+    /// same model. Both sizes must be positive. With tied weights `W_dec` is still drawn (so
+    /// `b_dec` is the same as untied) and then replaced by `W_enc` transposed.
     package static func initialized(config: AutoencoderConfig, seed: UInt64) -> Autoencoder {
         precondition(
             config.inputSize > 0 && config.hiddenSize > 0,
@@ -17,8 +18,11 @@ extension Autoencoder {
 
         let wEnc = uniform(parameterCount, bound: encoderBound, using: &generator)
         let bEnc = uniform(config.hiddenSize, bound: encoderBound, using: &generator)
-        let wDec = uniform(parameterCount, bound: decoderBound, using: &generator)
+        let drawn = uniform(parameterCount, bound: decoderBound, using: &generator)
         let bDec = uniform(config.inputSize, bound: decoderBound, using: &generator)
+        let wDec =
+            config.hasTiedWeights
+            ? transposed(wEnc, rows: config.inputSize, columns: config.hiddenSize) : drawn
         return Autoencoder(config: config, wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: bDec)
     }
 

@@ -65,3 +65,93 @@ package struct Dataset: Sendable {
         }
     }
 }
+
+// MARK: - Normalised gathering
+
+extension Dataset {
+    /// Copies the rows named by `indices`, in order, into `out`, normalised.
+    ///
+    /// `out` must hold `indices.count × width` floats; `normalization` must fit `width`.
+    /// Computes exactly what ``Normalization/apply(to:)`` computes on the raw values.
+    /// Allocates nothing.
+    package func gather(
+        rows indices: UnsafeBufferPointer<Int>,
+        into out: UnsafeMutablePointer<Float>,
+        normalization: Normalization
+    ) {
+        precondition(normalization.fits(width: width), "normalisation does not fit \(width)")
+        let width = self.width
+        normalization.mean.withUnsafeBufferPointer { mean in
+            normalization.standardDeviation.withUnsafeBufferPointer { deviation in
+                let transform = RowTransform(
+                    kind: normalization.kind, mean: mean.baseAddress,
+                    deviation: deviation.baseAddress)
+                switch storage {
+                case .bytes(let values):
+                    values.withUnsafeBufferPointer { source in
+                        for (slot, row) in indices.enumerated() {
+                            precondition(row >= 0 && row < rows, "row \(row) outside 0..<\(rows)")
+                            // safe: count == rows × width > 0
+                            let from = source.baseAddress! + row * width
+                            transform.apply(from, to: out + slot * width, width: width)
+                        }
+                    }
+                case .floats(let values):
+                    values.withUnsafeBufferPointer { source in
+                        for (slot, row) in indices.enumerated() {
+                            precondition(row >= 0 && row < rows, "row \(row) outside 0..<\(rows)")
+                            // safe: as above
+                            let from = source.baseAddress! + row * width
+                            transform.apply(from, to: out + slot * width, width: width)
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Calls `body(column, value)` for every raw value, row by row, as `Double`.
+    func forEachRawValue(_ body: (Int, Double) -> Void) {
+        switch storage {
+        case .bytes(let values):
+            for (i, value) in values.enumerated() { body(i % width, Double(value)) }
+        case .floats(let values):
+            for (i, value) in values.enumerated() { body(i % width, Double(value)) }
+        }
+    }
+}
+
+/// One normalisation's per-row kernel, over pointers that stay valid during a gather.
+private struct RowTransform {
+    let kind: NormalizationKind
+    let mean: UnsafePointer<Float>?
+    let deviation: UnsafePointer<Float>?
+
+    @inline(__always)
+    func apply(_ from: UnsafePointer<UInt8>, to: UnsafeMutablePointer<Float>, width: Int) {
+        switch kind {
+        case .none:
+            for j in 0..<width { to[j] = Float(from[j]) }
+        case .unit:
+            for j in 0..<width { to[j] = Float(from[j]) * (1 / 255) }
+        case .standardize:
+            // safe: a fitted standardize normalisation holds `width` values in each
+            let (mean, deviation) = (mean!, deviation!)
+            for j in 0..<width { to[j] = (Float(from[j]) - mean[j]) / deviation[j] }
+        }
+    }
+
+    @inline(__always)
+    func apply(_ from: UnsafePointer<Float>, to: UnsafeMutablePointer<Float>, width: Int) {
+        switch kind {
+        case .none:
+            to.update(from: from, count: width)
+        case .unit:
+            for j in 0..<width { to[j] = from[j] * (1 / 255) }
+        case .standardize:
+            // safe: a fitted standardize normalisation holds `width` values in each
+            let (mean, deviation) = (mean!, deviation!)
+            for j in 0..<width { to[j] = (from[j] - mean[j]) / deviation[j] }
+        }
+    }
+}

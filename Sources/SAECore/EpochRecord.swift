@@ -2,6 +2,15 @@
 ///
 /// Every field except ``seconds`` and ``samplesPerSecond`` is a pure function of the model,
 /// the options (seed included) and the data: the same inputs give bit-identical records.
+///
+/// The variance metrics compare the squared error `SSE = Σ_rows ‖x − x'‖²` (with `x` the
+/// normalised input and `x'` the decoder's output, `σ(logits)` for BCE) against two baselines
+/// of the same set: the fraction of variance unexplained `FVU = SSE / Σ_rows ‖x − x̄‖²`, `x̄` the
+/// set's per-feature mean (1 means no better than predicting the mean), and the normalised MSE
+/// `NMSE = SSE / Σ_rows ‖x‖²` (1 means no better than predicting zero). For the training set
+/// the SSE is summed over the epoch's batches as each was seen, before its step.
+///
+/// Fields added after the first release are optional, so records stored before them decode.
 package struct EpochRecord: Codable, Sendable, Equatable {
     /// 1-based epoch number.
     package var epoch: Int
@@ -28,6 +37,24 @@ package struct EpochRecord: Codable, Sendable, Equatable {
     package var samplesPerSecond: Double
     /// Optimiser steps taken in total, over all epochs so far.
     package var steps: Int
+    /// Training FVU over the epoch, `SSE / Σ‖x − x̄‖²`; nil when the set has no variance.
+    package var fvu: Double?
+    /// Training normalised MSE over the epoch, `SSE / Σ‖x‖²`; nil when the set is all zero.
+    package var normalizedMSE: Double?
+    /// Mean over batches of the weighted AuxK term; nil when AuxK is off.
+    package var auxiliaryLoss: Double?
+    /// Mean over batches of Ng's weight decay `l2Weights/2 · ‖W‖²`; nil when it is off.
+    package var weightPenalty: Double?
+    /// The learning rate of the epoch's last step.
+    package var learningRate: Double?
+    /// Mean over validation batches (of the training batch size, in file order) of
+    /// reconstruction + weighted sparsity + weight penalty, as ``loss`` without AuxK, encoded
+    /// as inference does; nil without a validation set.
+    package var validationLoss: Double?
+    /// FVU of the validation set after the epoch, against its own mean; nil without one.
+    package var validationFVU: Double?
+    /// Normalised MSE of the validation set after the epoch; nil without one.
+    package var validationNormalizedMSE: Double?
 
     /// A record with every field given.
     package init(
@@ -42,7 +69,15 @@ package struct EpochRecord: Codable, Sendable, Equatable {
         validationL0: Double?,
         seconds: Double,
         samplesPerSecond: Double,
-        steps: Int
+        steps: Int,
+        fvu: Double? = nil,
+        normalizedMSE: Double? = nil,
+        auxiliaryLoss: Double? = nil,
+        weightPenalty: Double? = nil,
+        learningRate: Double? = nil,
+        validationLoss: Double? = nil,
+        validationFVU: Double? = nil,
+        validationNormalizedMSE: Double? = nil
     ) {
         self.epoch = epoch
         self.loss = loss
@@ -56,5 +91,13 @@ package struct EpochRecord: Codable, Sendable, Equatable {
         self.seconds = seconds
         self.samplesPerSecond = samplesPerSecond
         self.steps = steps
+        self.fvu = fvu
+        self.normalizedMSE = normalizedMSE
+        self.auxiliaryLoss = auxiliaryLoss
+        self.weightPenalty = weightPenalty
+        self.learningRate = learningRate
+        self.validationLoss = validationLoss
+        self.validationFVU = validationFVU
+        self.validationNormalizedMSE = validationNormalizedMSE
     }
 }

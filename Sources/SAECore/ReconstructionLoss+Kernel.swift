@@ -10,32 +10,33 @@ extension ReconstructionLoss {
     ///     into the reconstruction `decoderActivation(z)` in place; for BCE they are left as is.
     ///   - target: the `N` inputs being reconstructed.
     ///   - gradient: receives `N` values of `∂loss/∂z`.
-    /// - Returns: MSE, `Σ(x' − x)² / N`; or BCE, the mean over elements of
+    /// - Returns: `loss`, MSE `Σ(x' − x)² / N`, or for BCE the mean over elements of
     ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is
-    ///   `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]` written so it cannot overflow. BCE ignores
-    ///   `decoderActivation` and treats it as sigmoid.
+    ///   `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]` written so it cannot overflow (BCE ignores
+    ///   `decoderActivation` and treats it as sigmoid); and `squaredError`, `Σ(x' − x)²` with
+    ///   `x' = σ(z)` for BCE, for the variance metrics.
     func lossAndGradient(
         logits: UnsafeMutablePointer<Float>,
         target: UnsafePointer<Float>,
         count: Int,
         decoderActivation: Activation,
         gradient: UnsafeMutablePointer<Float>
-    ) -> Double {
-        if count == 0 { return 0 }
+    ) -> (loss: Double, squaredError: Double) {
+        if count == 0 { return (0, 0) }
         switch self {
         case .mse:
             decoderActivation.apply(logits, count: count)
-            let loss = Self.squaredError(
+            let sum = Self.squaredError(
                 output: logits, target: target, count: count, gradient: gradient)
             decoderActivation.backpropagate(gradient, output: logits, count: count)
-            return loss
+            return (sum / Double(count), sum)
         case .bce:
             return Self.crossEntropy(
                 logits: logits, target: target, count: count, gradient: gradient)
         }
     }
 
-    /// Mean squared error, with `gradient = 2(x' − x) / N`.
+    /// The sum of squared errors, with `gradient = 2(x' − x) / N`.
     private static func squaredError(
         output: UnsafePointer<Float>,
         target: UnsafePointer<Float>,
@@ -50,7 +51,7 @@ extension ReconstructionLoss {
             (scale * difference).store(to: gradient + i, count: lanes)
             sum += Double((difference * difference).sum(ofFirst: lanes))
         }
-        return sum / Double(count)
+        return sum
     }
 
     /// Binary cross-entropy on logits, with `gradient = (σ(z) − x) / N`.
@@ -59,9 +60,10 @@ extension ReconstructionLoss {
         target: UnsafePointer<Float>,
         count: Int,
         gradient: UnsafeMutablePointer<Float>
-    ) -> Double {
+    ) -> (loss: Double, squaredError: Double) {
         let scale = 1 / Float(count)
         var sum = 0.0
+        var squares = 0.0
         for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
             let lanes = min(Lanes.scalarCount, count - i)
             let z = Lanes.load(logits + i, count: lanes)
@@ -72,7 +74,9 @@ extension ReconstructionLoss {
             let positivePart = z.replacing(with: 0, where: z .< 0)
             let terms = positivePart - z * t + SIMDMath.log1pUnit(e)
             sum += Double(terms.sum(ofFirst: lanes))
+            let difference = sigmoid - t
+            squares += Double((difference * difference).sum(ofFirst: lanes))
         }
-        return sum / Double(count)
+        return (sum / Double(count), squares)
     }
 }

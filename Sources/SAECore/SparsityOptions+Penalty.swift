@@ -10,9 +10,10 @@ extension SparsityOptions {
     static let klClamp: Float = 1e-6
 
     /// Returns the weighted penalty `beta · L_s(h)` and adds its gradient w.r.t. `h` into
-    /// `gradient`.
+    /// `gradient`, with `beta` given (the schedule's current weight, normally ``beta``).
     ///
-    /// - `none`, `topk`: 0, gradient untouched (top-k lives in the encoder's selection).
+    /// - `none`, `topk`, `batchtopk`: 0, gradient untouched (the k-sparse kinds live in the
+    ///   encoder's selection).
     /// - `l1`: `beta · Σ|h|`, divided by `B` with the `mean` reduction;
     ///   `∂/∂h = beta · sign(h)` (over `B`), with `sign(0) = 0` as torch takes it.
     /// - `kl`: with `ρ̂_j` the mean of column `j` over the batch, clamped to
@@ -21,6 +22,7 @@ extension SparsityOptions {
     ///
     /// `columnScratch` is `H` floats of working space. Allocates nothing.
     func penaltyAndGradient(
+        beta: Float,
         code: UnsafePointer<Float>,
         rows: Int,
         hiddenSize: Int,
@@ -29,14 +31,14 @@ extension SparsityOptions {
     ) -> Double {
         if rows == 0 { return 0 }
         switch kind {
-        case .none, .topk:
+        case .none, .topk, .batchtopk:
             return 0
         case .l1:
             let weight = reduction == .sum ? beta : beta / Float(rows)
             return l1(code: code, count: rows * hiddenSize, weight: weight, gradient: gradient)
         case .kl:
             return kl(
-                code: code, rows: rows, hiddenSize: hiddenSize, gradient: gradient,
+                beta: beta, code: code, rows: rows, hiddenSize: hiddenSize, gradient: gradient,
                 columnScratch: columnScratch)
         }
     }
@@ -58,6 +60,7 @@ extension SparsityOptions {
     }
 
     private func kl(
+        beta: Float,
         code: UnsafePointer<Float>,
         rows: Int,
         hiddenSize: Int,

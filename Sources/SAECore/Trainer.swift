@@ -1,13 +1,16 @@
 /// Trains an ``Autoencoder`` on an in-memory ``Dataset``, one epoch per call.
 ///
 /// Each epoch visits every training sample once, in a seeded shuffled order (or file order with
-/// `shuffle: false`), in batches of `batchSize`; the last, smaller batch is trained too. Each
-/// batch takes one optimiser step on `reconstruction + beta · sparsity`. After the epoch the
-/// validation set, if any, is scored in batches with the updated model.
+/// `shuffle: false`), in batches of `batchSize`; the last, smaller batch is trained too. Rows are
+/// normalised as they are gathered (see ``normalization``). Each batch takes one optimiser step
+/// as ``TrainingOptions`` describes. After the epoch the validation set, if any, is scored in
+/// batches with the updated model, encoding the way inference does.
 ///
-/// All buffers are allocated in the initialiser; an epoch allocates nothing per batch. Every
-/// matrix product goes through OpenBLAS. Given the same model, options and data, every epoch's
-/// record (apart from timings) and the weights are bit-identical from run to run.
+/// All buffers are allocated in the initialiser; an epoch allocates nothing per batch. Dense
+/// matrix products go through OpenBLAS; with a k-sparse code the products with the code skip
+/// its zeros. Given the same model, options and data, every epoch's record (apart from timings)
+/// and the weights are bit-identical from run to run, and a trainer resumed from a
+/// ``checkpoint()`` continues exactly as the original would have.
 ///
 /// Epochs run with subnormal floats flushed to zero on the calling thread (see
 /// `withSubnormalsFlushedToZero`); the thread's setting is restored when the call returns.
@@ -17,101 +20,169 @@
 package final class Trainer {
     /// The options this trainer was built with, as validated.
     package let options: TrainingOptions
+    /// How gathered rows are normalised, fitted to the training set (or restored from a
+    /// checkpoint). Store it beside the model and apply it to inputs at encode time.
+    package let normalization: Normalization
     /// Epochs run to completion so far; a stopped epoch does not count.
-    package private(set) var epochsCompleted: Int = 0
+    package internal(set) var epochsCompleted: Int = 0
     /// Optimiser steps taken so far, including those of a stopped epoch.
-    package private(set) var steps: Int = 0
+    package internal(set) var steps: Int = 0
     /// The Adam state when `options.optimizer` is `.adam`, for checkpoints.
-    package private(set) var adam: Adam?
+    package internal(set) var adam: Adam?
     /// The SGD state when `options.optimizer` is `.sgd`, for checkpoints.
-    package private(set) var sgd: SGD?
+    package internal(set) var sgd: SGD?
     /// The shuffle generator's state; the next epoch's order is drawn from it.
     package var generatorState: SeededGenerator.State { generator.state }
+    /// Optimiser steps in one epoch: `⌈training.rows / batchSize⌉`.
+    package let stepsPerEpoch: Int
 
-    private let config: AutoencoderConfig
-    private let training: Dataset
-    private let validation: Dataset?
-    private let layout: ParameterLayout
-    private let workspace: TrainingWorkspace
-    private var generator: SeededGenerator
+    /// The model's configuration; batch top-k updates its threshold after every step.
+    var config: AutoencoderConfig
+    let training: Dataset
+    let validation: Dataset?
+    let layout: ParameterLayout
+    let workspace: TrainingWorkspace
+    var generator: SeededGenerator
+    /// `Σ‖x − mean‖²` and `Σ‖x‖²` of each normalised set, for FVU and normalised MSE.
+    let trainingMoments: DataMoments
+    let validationMoments: DataMoments?
+    /// A hash of the training data, computed when first needed, for checkpoints.
+    var cachedFingerprint: UInt64?
 
     // Owned buffers, allocated once. Legend: P = parameter count, C = batch capacity.
     /// P flat parameters in `ParameterLayout` order.
-    private let parameters: UnsafeMutableBufferPointer<Float>
+    let parameters: UnsafeMutableBufferPointer<Float>
     /// P gradients of the last batch.
-    private let gradients: UnsafeMutableBufferPointer<Float>
-    /// C × inputSize gathered samples.
-    private let batch: UnsafeMutablePointer<Float>
+    let gradients: UnsafeMutableBufferPointer<Float>
+    /// C × inputSize gathered, normalised samples.
+    let batch: UnsafeMutablePointer<Float>
     /// The epoch's visiting order, `training.rows` indices.
-    private let order: UnsafeMutablePointer<Int>
+    let order: UnsafeMutablePointer<Int>
     /// C consecutive row indices for scoring the validation set.
-    private let validationRows: UnsafeMutablePointer<Int>
+    let validationRows: UnsafeMutablePointer<Int>
     /// Per latent: fired (`h > 0`) at least once this epoch.
-    private let hasFired: UnsafeMutablePointer<Bool>
+    let hasFired: UnsafeMutablePointer<Bool>
+    /// Per latent: fired in the current batch.
+    let firedInBatch: UnsafeMutablePointer<Bool>
+    /// Per latent: training samples since it last fired, counted in whole batches.
+    let sinceFired: UnsafeMutablePointer<Int>
+    /// Per latent: dead for AuxK (`sinceFired ≥ deadAfterSamples`) before the current batch.
+    let isDead: UnsafeMutablePointer<Bool>
 
-    private var parameterBase: UnsafeMutablePointer<Float> {
+    var parameterBase: UnsafeMutablePointer<Float> {
         parameters.baseAddress!  // safe: allocated with a positive count
     }
-    private var gradientBase: UnsafeMutablePointer<Float> {
+    var gradientBase: UnsafeMutablePointer<Float> {
         gradients.baseAddress!  // safe: allocated with a positive count
     }
 
     /// The model as trained so far (a copy).
     ///
-    /// With top-k sparsity its `config.topK` is `options.sparsity.k`, so the saved model
-    /// encodes the way it was trained.
+    /// With top-k sparsity its `config.topK` is `options.sparsity.k`; with batch top-k its
+    /// `config.batchTopK` is `k` and `config.threshold` the learnt threshold (nil before the
+    /// first step), so the saved model encodes the way it was trained.
     package var model: Autoencoder {
         Autoencoder(config: config, flat: UnsafeBufferPointer(parameters))
     }
 
+    /// Per latent, the training samples since it last fired (whole batches).
+    package var samplesSinceFired: [Int] {
+        Array(UnsafeBufferPointer(start: sinceFired, count: config.hiddenSize))
+    }
+
     /// Prepares to train `model` from where it stands.
     ///
-    /// With `options.sparsity.kind == .topk`, the trained model's `topK` becomes
-    /// `options.sparsity.k`. An empty validation set counts as none.
+    /// Before the first step the trainer fits ``normalization`` to the training set, sets
+    /// `b_dec` as `options.decoderBiasInit` asks and, with `normalizesDecoderRows`, scales the
+    /// rows of `W_dec` to unit norm; ``model`` shows the result even with `epochs: 0`. With
+    /// `topk` the model's `topK` becomes `options.sparsity.k`; with `batchtopk` its `batchTopK`
+    /// does (and `topK` is cleared). An empty validation set counts as none.
     ///
-    /// Memory, with `C = min(batchSize, training.rows)` and `P` parameters: about
-    /// `4·C·(3·inputSize + 3·hiddenSize) + 16·P + 8·training.rows` bytes, besides the datasets
-    /// (which are shared, not copied).
+    /// Memory, with `C = min(batchSize, training.rows)`, `P` parameters, `H` latents:
+    /// about `4·C·(4·inputSize + 4·H) + 16·P + 8·training.rows` bytes (more with batch top-k or
+    /// AuxK), besides the datasets (which are shared, not copied).
     ///
     /// - Throws: ``TrainingError/invalidOption(field:message:)`` for options out of range or
     ///   contradicting the model (see ``TrainingOptions/validate(for:)``) or an empty training
     ///   set, and ``TrainingError/widthMismatch(dataset:expected:actual:)`` when a dataset's
     ///   width differs from `model.config.inputSize`.
-    package init(
+    package convenience init(
         model: Autoencoder,
         options: TrainingOptions,
         training: Dataset,
         validation: Dataset?
     ) throws {
-        try options.validate(for: model.config)
-        try Self.checkDatasets(training: training, validation: validation, model: model.config)
-
         var config = model.config
-        if options.sparsity.kind == .topk { config.topK = options.sparsity.k }
+        switch options.sparsity.kind {
+        case .topk:
+            config.topK = options.sparsity.k
+        case .batchtopk:
+            config.topK = nil
+            config.batchTopK = options.sparsity.k
+        case .none, .l1, .kl:
+            break
+        }
+        try options.validate(for: config)
+        try Self.checkDatasets(training: training, validation: validation, model: config)
+
+        let normalization = Normalization.fitted(options.normalization, to: training)
+        let trainingMoments = DataMoments(training, normalization: normalization)
+        var flat = model.flatParameters()
+        Self.prepareParameters(
+            &flat, config: config, options: options, training: training,
+            normalization: normalization, moments: trainingMoments)
+        self.init(
+            config: config, flat: flat, options: options, training: training,
+            validation: validation, normalization: normalization,
+            trainingMoments: trainingMoments, generator: SeededGenerator(seed: options.seed))
+        makeOptimizer()
+    }
+
+    /// The shared initialiser: takes ready parameters and allocates every buffer.
+    init(
+        config: AutoencoderConfig,
+        flat: [Float],
+        options: TrainingOptions,
+        training: Dataset,
+        validation: Dataset?,
+        normalization: Normalization,
+        trainingMoments: DataMoments,
+        generator: SeededGenerator
+    ) {
         self.config = config
         self.options = options
         self.training = training
-        self.validation = validation.flatMap { $0.rows > 0 ? $0 : nil }
+        let validation = validation.flatMap { $0.rows > 0 ? $0 : nil }
+        self.validation = validation
+        self.normalization = normalization
+        self.trainingMoments = trainingMoments
+        self.validationMoments = validation.map { DataMoments($0, normalization: normalization) }
         self.layout = ParameterLayout(config)
-        self.generator = SeededGenerator(seed: options.seed)
+        self.generator = generator
         let capacity = min(options.batchSize, training.rows)
+        self.stepsPerEpoch = (training.rows + capacity - 1) / capacity
         self.workspace = TrainingWorkspace(
             config: config, objective: Objective(config: config, options: options),
             capacity: capacity)
 
+        let hidden = config.hiddenSize
         parameters = .allocate(capacity: layout.count)
-        _ = parameters.initialize(from: model.flatParameters())
+        _ = parameters.initialize(from: flat)
         gradients = .allocate(capacity: layout.count)
         gradients.initialize(repeating: 0)
-        batch = .allocate(capacity: capacity * config.inputSize)
-        batch.initialize(repeating: 0, count: capacity * config.inputSize)
+        batch = .zeroed(capacity * config.inputSize)
         order = .allocate(capacity: training.rows)
         order.initialize(repeating: 0, count: training.rows)
         validationRows = .allocate(capacity: capacity)
         validationRows.initialize(repeating: 0, count: capacity)
-        hasFired = .allocate(capacity: config.hiddenSize)
-        hasFired.initialize(repeating: false, count: config.hiddenSize)
-        makeOptimizer()
+        hasFired = .allocate(capacity: hidden)
+        hasFired.initialize(repeating: false, count: hidden)
+        firedInBatch = .allocate(capacity: hidden)
+        firedInBatch.initialize(repeating: false, count: hidden)
+        sinceFired = .allocate(capacity: hidden)
+        sinceFired.initialize(repeating: 0, count: hidden)
+        isDead = .allocate(capacity: hidden)
+        isDead.initialize(repeating: false, count: hidden)
     }
 
     deinit {
@@ -121,6 +192,9 @@ package final class Trainer {
         order.deallocate()
         validationRows.deallocate()
         hasFired.deallocate()
+        firedInBatch.deallocate()
+        sinceFired.deallocate()
+        isDead.deallocate()
     }
 
     /// Runs one epoch over the training set, then scores the validation set.
@@ -130,184 +204,86 @@ package final class Trainer {
     ///     already taken stay applied, ``epochsCompleted`` does not advance, and the shuffle
     ///     drawn for the abandoned epoch is not reused.
     ///   - onBatch: called after each batch with the batches done and the epoch's total.
+    ///   - onProgress: called after each batch (after `onBatch`) with the same counts, the
+    ///     batch's loss and the step's learning rate.
     /// - Returns: the epoch's record, or nil if `shouldStop` stopped it.
     /// - Throws: ``TrainingError/nonFinite(epoch:step:what:)`` when a batch's loss is NaN or
     ///   infinite; that batch's step is not applied.
     package func trainEpoch(
         shouldStop: () -> Bool = { false },
-        onBatch: ((_ done: Int, _ total: Int) -> Void)? = nil
+        onBatch: ((_ done: Int, _ total: Int) -> Void)? = nil,
+        onProgress: ((BatchProgress) -> Void)? = nil
     ) throws -> EpochRecord? {
         try withSubnormalsFlushedToZero {
-            try runEpoch(shouldStop: shouldStop, onBatch: onBatch)
+            try runEpoch(shouldStop: shouldStop, onBatch: onBatch, onProgress: onProgress)
         }
     }
 
     private func runEpoch(
         shouldStop: () -> Bool,
-        onBatch: ((_ done: Int, _ total: Int) -> Void)?
+        onBatch: ((_ done: Int, _ total: Int) -> Void)?,
+        onProgress: ((BatchProgress) -> Void)?
     ) throws -> EpochRecord? {
         let clock = ContinuousClock()
         let started = clock.now
         let epoch = epochsCompleted + 1
         let rows = training.rows
         let capacity = workspace.capacity
-        let batchCount = (rows + capacity - 1) / capacity
         drawOrder()
         hasFired.update(repeating: false, count: config.hiddenSize)
 
         var sums = BatchSums()
-        for index in 0..<batchCount {
+        for index in 0..<stepsPerEpoch {
             if shouldStop() { return nil }
             let first = index * capacity
             let count = min(capacity, rows - first)
             let rowIndices = UnsafeBufferPointer(start: order + first, count: count)
-            training.gather(rows: rowIndices, into: batch)
+            training.gather(rows: rowIndices, into: batch, normalization: normalization)
 
-            let parts = workspace.lossAndGradients(
-                x: batch, rows: count, parameters: UnsafePointer(parameterBase),
-                gradients: gradientBase)
-            try checkFinite(parts, epoch: epoch)
-            takeStep()
-            sums.add(parts, activeCount: countActive(rows: count))
-            onBatch?(index + 1, batchCount)
+            let (parts, learningRate) = try trainBatch(rows: count, epoch: epoch)
+            sums.add(parts, activeCount: recordFiring(rows: count))
+            onBatch?(index + 1, stepsPerEpoch)
+            onProgress?(
+                BatchProgress(
+                    done: index + 1, total: stepsPerEpoch, loss: parts.total,
+                    reconstruction: parts.reconstruction, step: steps,
+                    learningRate: learningRate))
+            sums.learningRate = learningRate
         }
 
         let scores = scoreValidation()
         epochsCompleted = epoch
         let seconds = (clock.now - started).seconds
-        let dead = (0..<config.hiddenSize).count(where: { !hasFired[$0] })
-        let batches = Double(batchCount)
-        return EpochRecord(
-            epoch: epoch, loss: sums.total / batches,
-            reconstruction: sums.reconstruction / batches, sparsity: sums.sparsity / batches,
-            l0: Double(sums.activeCount) / Double(rows),
-            deadFraction: Double(dead) / Double(config.hiddenSize), deadCount: dead,
-            validationReconstruction: scores?.reconstruction, validationL0: scores?.l0,
-            seconds: seconds, samplesPerSecond: seconds > 0 ? Double(rows) / seconds : 0,
-            steps: steps)
+        return makeRecord(epoch: epoch, sums: sums, validation: scores, seconds: seconds)
     }
 }
 
-// MARK: - Steps of an epoch
+/// How far an epoch has got, reported after each batch.
+package struct BatchProgress: Sendable, Equatable {
+    /// Batches done in this epoch, 1-based.
+    package var done: Int
+    /// Batches in the epoch.
+    package var total: Int
+    /// The batch's total loss (as ``LossParts/total``), before its step.
+    package var loss: Double
+    /// The batch's reconstruction loss.
+    package var reconstruction: Double
+    /// Optimiser steps taken so far, this batch's included.
+    package var step: Int
+    /// The learning rate this batch's step used.
+    package var learningRate: Float
 
-extension Trainer {
-    /// Running sums of per-batch figures over an epoch.
-    private struct BatchSums {
-        var total = 0.0
-        var reconstruction = 0.0
-        var sparsity = 0.0
-        var activeCount = 0
-
-        mutating func add(_ parts: LossParts, activeCount: Int) {
-            total += parts.total
-            reconstruction += parts.reconstruction
-            sparsity += parts.sparsity
-            self.activeCount += activeCount
-        }
-    }
-
-    private static func checkDatasets(
-        training: Dataset,
-        validation: Dataset?,
-        model config: AutoencoderConfig
-    ) throws {
-        if training.rows < 1 {
-            throw TrainingError.invalidOption(field: "training", message: "the set has no rows")
-        }
-        if training.width != config.inputSize {
-            throw TrainingError.widthMismatch(
-                dataset: "training", expected: config.inputSize, actual: training.width)
-        }
-        if let validation, validation.width != config.inputSize {
-            throw TrainingError.widthMismatch(
-                dataset: "validation", expected: config.inputSize, actual: validation.width)
-        }
-    }
-
-    private func makeOptimizer() {
-        switch options.optimizer {
-        case .adam:
-            adam = Adam(
-                parameterCount: layout.count, learningRate: options.learningRate,
-                beta1: options.beta1, beta2: options.beta2, epsilon: options.epsilon,
-                weightDecay: options.weightDecay)
-        case .sgd:
-            sgd = SGD(
-                parameterCount: layout.count, learningRate: options.learningRate,
-                momentum: options.momentum, dampening: options.dampening,
-                weightDecay: options.weightDecay, isNesterov: options.nesterov)
-        }
-    }
-
-    /// Fills ``order`` with `0..<rows`, shuffled by Fisher–Yates when `options.shuffle` is set.
-    ///
-    /// Starting each epoch from the identity makes the order depend only on the generator's
-    /// state, so a checkpointed state reproduces it.
-    private func drawOrder() {
-        let rows = training.rows
-        for i in 0..<rows { order[i] = i }
-        guard options.shuffle else { return }
-        for i in stride(from: rows - 1, through: 1, by: -1) {
-            let j = generator.nextIndex(below: i + 1)
-            let held = order[i]
-            order[i] = order[j]
-            order[j] = held
-        }
-    }
-
-    private func checkFinite(_ parts: LossParts, epoch: Int) throws {
-        guard !parts.total.isFinite else { return }
-        let what = parts.reconstruction.isFinite ? "sparsity penalty" : "reconstruction loss"
-        throw TrainingError.nonFinite(epoch: epoch, step: steps + 1, what: what)
-    }
-
-    private func takeStep() {
-        let gradients = UnsafeBufferPointer(self.gradients)
-        adam?.update(parameters, gradients: gradients)
-        sgd?.update(parameters, gradients: gradients)
-        steps += 1
-    }
-
-    /// Counts the non-zero entries of the batch's code and marks the latents that fired.
-    private func countActive(rows: Int) -> Int {
-        let hiddenSize = config.hiddenSize
-        let code = workspace.code
-        var active = 0
-        for row in 0..<rows {
-            let h = code + row * hiddenSize
-            for j in 0..<hiddenSize {
-                if h[j] != 0 { active += 1 }
-                if h[j] > 0 { hasFired[j] = true }
-            }
-        }
-        return active
-    }
-
-    /// Element-mean MSE and mean L0 of the validation set under the current parameters.
-    private func scoreValidation() -> (reconstruction: Double, l0: Double)? {
-        guard let validation else { return nil }
-        let capacity = workspace.capacity
-        let width = config.inputSize
-        var squaredError = 0.0
-        var active = 0
-        for first in stride(from: 0, to: validation.rows, by: capacity) {
-            let count = min(capacity, validation.rows - first)
-            for i in 0..<count { validationRows[i] = first + i }
-            validation.gather(
-                rows: UnsafeBufferPointer(start: validationRows, count: count), into: batch)
-            workspace.forward(x: batch, rows: count, parameters: UnsafePointer(parameterBase))
-
-            let output = workspace.output
-            for i in 0..<count * width {
-                let difference = output[i] - batch[i]
-                squaredError += Double(difference * difference)
-            }
-            for i in 0..<count * config.hiddenSize where workspace.code[i] != 0 {
-                active += 1
-            }
-        }
-        let rows = Double(validation.rows)
-        return (squaredError / (rows * Double(width)), Double(active) / rows)
+    /// A progress report with every field given.
+    package init(
+        done: Int, total: Int, loss: Double, reconstruction: Double, step: Int,
+        learningRate: Float
+    ) {
+        self.done = done
+        self.total = total
+        self.loss = loss
+        self.reconstruction = reconstruction
+        self.step = step
+        self.learningRate = learningRate
     }
 }
 

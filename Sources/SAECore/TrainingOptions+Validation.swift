@@ -10,6 +10,7 @@ extension TrainingOptions {
         try validateSchedule()
         try validateOptimizer()
         try validateSparsity(for: config)
+        try validateAuxiliary(for: config)
         if reconstruction == .bce && config.decoderActivation != .sigmoid {
             throw invalid(
                 "reconstruction",
@@ -28,16 +29,40 @@ extension TrainingOptions {
         if let topK = config.topK, !(1...config.hiddenSize).contains(topK) {
             throw invalid("model.topK", "must be in 1...\(config.hiddenSize), not \(topK)")
         }
+        if let batchTopK = config.batchTopK, !(1...config.hiddenSize).contains(batchTopK) {
+            throw invalid(
+                "model.batchTopK", "must be in 1...\(config.hiddenSize), not \(batchTopK)")
+        }
+        if let threshold = config.threshold, !threshold.isFinite {
+            throw invalid("model.threshold", "must be a finite number, not \(threshold)")
+        }
     }
 
     private func validateSchedule() throws {
-        if epochs < 1 { throw invalid("epochs", "must be at least 1, not \(epochs)") }
+        if epochs < 0 { throw invalid("epochs", "must be at least 0, not \(epochs)") }
         if batchSize < 1 { throw invalid("batchSize", "must be at least 1, not \(batchSize)") }
-        if !(learningRate.isFinite && learningRate >= 0) {
-            throw invalid("learningRate", "must be a finite number ≥ 0, not \(learningRate)")
+        try requireNonNegative(learningRate, "learningRate")
+        try requireNonNegative(weightDecay, "weightDecay")
+        try requireNonNegative(l2Weights, "l2Weights")
+        if warmupSteps < 0 {
+            throw invalid("warmupSteps", "must be at least 0, not \(warmupSteps)")
         }
-        if !(weightDecay.isFinite && weightDecay >= 0) {
-            throw invalid("weightDecay", "must be a finite number ≥ 0, not \(weightDecay)")
+        if sparsityWarmupSteps < 0 {
+            throw invalid(
+                "sparsityWarmupSteps", "must be at least 0, not \(sparsityWarmupSteps)")
+        }
+        if !(decayEndFactor >= 0 && decayEndFactor <= 1) {
+            throw invalid("decayEndFactor", "must be in [0, 1], not \(decayEndFactor)")
+        }
+        if let maxGradientNorm, !(maxGradientNorm.isFinite && maxGradientNorm > 0) {
+            throw invalid(
+                "maxGradientNorm", "must be a finite number > 0, not \(maxGradientNorm)")
+        }
+    }
+
+    private func requireNonNegative(_ value: Float, _ field: String) throws {
+        if !(value.isFinite && value >= 0) {
+            throw invalid(field, "must be a finite number ≥ 0, not \(value)")
         }
     }
 
@@ -75,7 +100,7 @@ extension TrainingOptions {
                 throw invalid(
                     "sparsity.beta", "must be a finite number ≥ 0, not \(sparsity.beta)")
             }
-        case .topk:
+        case .topk, .batchtopk:
             if !(1...config.hiddenSize).contains(sparsity.k) {
                 throw invalid(
                     "sparsity.k", "must be in 1...\(config.hiddenSize), not \(sparsity.k)")
@@ -83,9 +108,16 @@ extension TrainingOptions {
             if config.activation == .sigmoid {
                 throw invalid(
                     "sparsity.kind",
-                    "topk zeroes the dropped pre-activations, which sigmoid maps to 0.5, so the "
-                        + "code would not be sparse; use the relu or identity activation")
+                    "\(sparsity.kind.rawValue) zeroes the dropped pre-activations, which sigmoid "
+                        + "maps to 0.5, so the code would not be sparse; use the relu or identity "
+                        + "activation")
             }
+        }
+        if sparsity.kind == .batchtopk
+            && !(sparsity.thresholdRate > 0 && sparsity.thresholdRate <= 1)
+        {
+            throw invalid(
+                "sparsity.thresholdRate", "must be in (0, 1], not \(sparsity.thresholdRate)")
         }
         if sparsity.kind == .kl {
             if !(sparsity.rho > 0 && sparsity.rho < 1) {
@@ -97,6 +129,26 @@ extension TrainingOptions {
                     "kl treats each latent's mean activation as a probability, so it needs the "
                         + "sigmoid activation, not \(config.activation.rawValue)")
             }
+        }
+    }
+
+    private func validateAuxiliary(for config: AutoencoderConfig) throws {
+        guard sparsity.isKSparse && sparsity.auxK != 0 else { return }
+        if !(0...config.hiddenSize).contains(sparsity.auxK) {
+            throw invalid(
+                "sparsity.auxK", "must be in 0...\(config.hiddenSize), not \(sparsity.auxK)")
+        }
+        try requireNonNegative(sparsity.auxCoefficient, "sparsity.auxCoefficient")
+        if sparsity.deadAfterSamples < 1 {
+            throw invalid(
+                "sparsity.deadAfterSamples",
+                "must be at least 1, not \(sparsity.deadAfterSamples)")
+        }
+        if reconstruction != .mse {
+            throw invalid(
+                "sparsity.auxK",
+                "AuxK reconstructs the residual x − x' in squared error, so it needs the mse "
+                    + "reconstruction, not \(reconstruction.rawValue)")
         }
     }
 

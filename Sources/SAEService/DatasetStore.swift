@@ -140,7 +140,8 @@ package final class DatasetStore: Sendable {
             throw ServiceError.unavailable("the upload could not be recorded; nothing was kept")
         }
         infos.withLock { $0[id] = info }
-        logger.info("dataset uploaded", ["dataset.id": id, "dataset.rows": "\(info.rows)", "dataset.width": "\(info.width)"])
+        logger.info("dataset uploaded",
+                    ["dataset.id": id, "dataset.rows": "\(info.rows)", "dataset.width": "\(info.width)"])
         return info
     }
 

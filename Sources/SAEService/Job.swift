@@ -47,6 +47,9 @@ package struct Job: Codable, Sendable {
     package var progress: Double
     /// The client's `Idempotency-Key`, when it sent one.
     package var idempotencyKey: String?
+    /// How many times training started; a job that keeps dying with the daemon is failed
+    /// rather than started again forever.
+    package var attempts: Int?
 
     package init(id: String, spec: JobSpec, createdAt: Date) {
         self.id = id
@@ -75,10 +78,11 @@ package struct Job: Codable, Sendable {
         switch next {
         case .running:
             startedAt = startedAt ?? time
+            attempts = (attempts ?? 0) + 1
         case .queued:
-            // Restarting after an interruption: training begins again from the seed.
-            history = []
-            progress = 0
+            // Back in the queue after an interruption; the history stays until the trainer
+            // knows which epoch it resumes from (`rewind(toEpoch:)`).
+            break
         case .succeeded, .failed, .cancelled:
             finishedAt = time
             error = failure
@@ -104,6 +108,13 @@ package struct Job: Codable, Sendable {
         default:
             false
         }
+    }
+
+    /// Keeps the first `epoch` records of the history: training resumes after them. The epoch
+    /// events already sent stay in the stream; the re-run epochs add new ones.
+    package mutating func rewind(toEpoch epoch: Int) {
+        history.removeSubrange(min(epoch, history.count)...)
+        progress = epochs == 0 ? 0 : Double(history.count) / Double(epochs)
     }
 
     /// Records a finished epoch and its event.

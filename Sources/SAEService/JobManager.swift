@@ -26,17 +26,23 @@ package final class JobManager: @unchecked Sendable {
 
     private let store: JobStore
     private let models: ModelStore
+    /// Where each running job's training state is kept after every epoch, `<job id>.ckpt`.
+    private let checkpoints: URL
     private let datasets: DatasetCatalog
     private let maxConcurrentJobs: Int
     private let maxQueuedJobs: Int
     private let logger: Logger
 
     /// Loads the stored jobs. A job that was running when the daemon last stopped goes back
-    /// to the queue, ahead of jobs submitted later, and will train again from its seed.
-    package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog,
-                 maxConcurrentJobs: Int, maxQueuedJobs: Int, logger: Logger) throws {
+    /// to the queue, ahead of jobs submitted later, and resumes from its last epoch checkpoint;
+    /// with `resumesInterruptedJobs` false it fails instead, saying why.
+    package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog, checkpoints: URL,
+                 maxConcurrentJobs: Int, maxQueuedJobs: Int, resumesInterruptedJobs: Bool = true,
+                 logger: Logger) throws {
+        try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         self.store = store
         self.models = models
+        self.checkpoints = checkpoints
         self.datasets = datasets
         self.maxConcurrentJobs = maxConcurrentJobs
         self.maxQueuedJobs = maxQueuedJobs
@@ -47,16 +53,37 @@ package final class JobManager: @unchecked Sendable {
             logger.warning("stored job skipped", ["job.id": id, "error": reason])
         }
         for var job in stored {
-            if job.state == .running || job.state == .cancelling {
+            if job.state == .cancelling {
+                job.transition(to: .cancelled, at: Date())
+                persist(job)
+            } else if job.state == .running && (job.attempts ?? 0) >= Self.maxAttempts {
+                let failure = JobFailure(
+                    code: "interrupted_repeatedly",
+                    message: "the daemon stopped \(Self.maxAttempts) times while this job was training "
+                        + "(out of memory?); it was not started again")
+                job.transition(to: .failed, at: Date(), failure: failure)
+                persist(job)
+                logger.warning("job failed after repeated interruptions", ["job.id": job.id])
+            } else if job.state == .running && resumesInterruptedJobs {
                 job.transition(to: .queued, at: Date())
                 persist(job)
                 logger.info("job requeued after interruption", ["job.id": job.id])
+            } else if job.state == .running {
+                let failure = JobFailure(
+                    code: "interrupted",
+                    message: "the daemon stopped during epoch \(job.history.count + 1); submit the job again")
+                job.transition(to: .failed, at: Date(), failure: failure)
+                persist(job)
             }
+            if job.state.isFinished { removeCheckpoint(job.id) }
             jobs[job.id] = job
             if job.state == .queued { queue.append(job.id) }
             if let key = job.idempotencyKey { idempotencyKeys[key] = job.id }
         }
     }
+
+    /// Starts of one job after which an interruption fails it instead of queueing it again.
+    package static let maxAttempts = 3
 
     /// Starts the worker threads.
     package func start() {
@@ -238,12 +265,15 @@ package final class JobManager: @unchecked Sendable {
         do {
             let (trainer, spec) = try prepare(id)
             log = log.with(["job.epochs": "\(spec.options.epochs)"])
-            for _ in 0..<spec.options.epochs {
+            while trainer.epochsCompleted < spec.options.epochs {
                 let record = try trainer.trainEpoch(
                     shouldStop: { [self] in stopReason(id) != nil },
                     onBatch: { [self] done, total in reportBatch(id, done: done, total: total) })
                 guard let record else { break }
+                // The record is stored before the checkpoint: after a crash between the two,
+                // the job resumes one epoch early and re-runs it to the same record.
                 update(id) { $0.record(record) }
+                saveCheckpoint(of: trainer, forJob: id, logger: log)
                 log.info("epoch finished", Self.figures(record))
             }
             finish(id, trainer: trainer, spec: spec, logger: log)
@@ -252,11 +282,15 @@ package final class JobManager: @unchecked Sendable {
             update(id) { $0.transition(to: .failed, at: Date(), failure: failure) }
             log.error("job failed", ["error.code": failure.code, "error.message": failure.message])
         }
+        if (try? job(id: id))?.state.isFinished == true { removeCheckpoint(id) }
         _ = condition.withLock { cancelRequested.remove(id) }
     }
 
+    /// Builds the job's trainer: from its checkpoint when one matches the stored history,
+    /// otherwise from the seed. The history is cut back to the epoch training resumes after.
     private func prepare(_ id: String) throws -> (Trainer, JobSpec) {
-        let spec = try JobSpec.parse(try job(id: id).spec)
+        let job = try job(id: id)
+        let spec = try JobSpec.parse(job.spec)
         let training = try datasets.load(spec.training, field: "dataset")
         let validation = try spec.validation.map { try datasets.load($0, field: "validation") }
         if let validation, validation.width != training.width {
@@ -264,6 +298,13 @@ package final class JobManager: @unchecked Sendable {
                 path: "validation",
                 message: "rows have \(validation.width) values but the training rows have \(training.width)")
         }
+        if !job.history.isEmpty, let trainer = resumedTrainer(id, spec: spec, training: training,
+                                                               validation: validation, recorded: job.history.count) {
+            update(id) { $0.rewind(toEpoch: trainer.epochsCompleted) }
+            logger.info("job resumed", ["job.id": id, "job.epoch": "\(trainer.epochsCompleted)"])
+            return (trainer, spec)
+        }
+        update(id) { $0.rewind(toEpoch: 0) }
         let config = AutoencoderConfig(
             inputSize: training.width, hiddenSize: spec.hiddenSize, activation: spec.activation,
             decoderActivation: spec.decoderActivation,
@@ -271,6 +312,43 @@ package final class JobManager: @unchecked Sendable {
         let model = Autoencoder.initialized(config: config, seed: spec.options.seed)
         let trainer = try Trainer(model: model, options: spec.options, training: training, validation: validation)
         return (trainer, spec)
+    }
+
+    /// The trainer restored from the job's checkpoint, or nil when there is none or it does not
+    /// fit (it is then set aside and the job starts again from its seed).
+    private func resumedTrainer(_ id: String, spec: JobSpec, training: Dataset, validation: Dataset?,
+                                recorded: Int) -> Trainer? {
+        let url = checkpointURL(id)
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        do {
+            let checkpoint = try TrainingCheckpoint.read(from: url)
+            guard checkpoint.epochsCompleted <= recorded else {
+                logger.warning("checkpoint ahead of the stored history; starting again", ["job.id": id])
+                return nil
+            }
+            return try Trainer(resuming: checkpoint, options: spec.options, training: training, validation: validation)
+        } catch {
+            logger.warning("checkpoint unusable; starting again", ["job.id": id, "error": "\(error)"])
+            return nil
+        }
+    }
+
+    private func checkpointURL(_ id: String) -> URL {
+        checkpoints.appendingPathComponent("\(id).ckpt")
+    }
+
+    /// Writes the trainer's state atomically. A failure is logged, not fatal: the job goes on,
+    /// and a resume would start from an older checkpoint or from the seed.
+    private func saveCheckpoint(of trainer: Trainer, forJob id: String, logger log: Logger) {
+        do {
+            try trainer.checkpoint().write(to: checkpointURL(id))
+        } catch {
+            log.error("checkpoint write failed", ["error": "\(error)"])
+        }
+    }
+
+    private func removeCheckpoint(_ id: String) {
+        try? FileManager.default.removeItem(at: checkpointURL(id))
     }
 
     private enum StopReason { case cancelled, shuttingDown }

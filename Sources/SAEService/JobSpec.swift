@@ -107,7 +107,8 @@ package struct JobSpec: Sendable, Equatable {
         case (nil, let file?, nil):
             return DatasetSource(reference: .path(file), limit: limit)
         case (nil, nil, let id?):
-            return DatasetSource(reference: .uploaded(id: try ResourceID.checked(id, field: "\(path).id")), limit: limit)
+            let id = try ResourceID.checked(id, field: "\(path).id")
+            return DatasetSource(reference: .uploaded(id: id), limit: limit)
         default:
             throw ServiceError.invalidField(path: path, message: "give exactly one of \"name\", \"path\" or \"id\"")
         }

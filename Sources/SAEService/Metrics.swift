@@ -1,4 +1,5 @@
 import Foundation
+import SAECore
 import Synchronization
 
 /// The daemon's counters and histograms, rendered for `GET /metrics` in the Prometheus text
@@ -52,6 +53,13 @@ package final class Metrics: Sendable {
             state.epochSeconds.observe(seconds)
             state.trainingSamples += max(samples, 0)
         }
+    }
+
+    /// Records one finished training epoch from its record: `seconds`, and the training
+    /// samples `samplesPerSecond × seconds` (exact up to rounding, as the trainer derives the
+    /// rate from the count).
+    package func observeEpoch(_ record: EpochRecord) {
+        observeEpoch(seconds: record.seconds, samples: Int((record.samplesPerSecond * record.seconds).rounded()))
     }
 
     /// Counts rows a model encoded, reconstructed or decoded (`operation` is one of those verbs).
@@ -148,7 +156,8 @@ private struct PrometheusText {
         var cumulative = 0
         for (bound, count) in zip(histogram.bounds, histogram.counts) {
             cumulative += count
-            sample(name + "_bucket", labels.merging(["le": Self.number(bound)]) { a, _ in a }, value: Double(cumulative))
+            let bucketLabels = labels.merging(["le": Self.number(bound)]) { a, _ in a }
+            sample(name + "_bucket", bucketLabels, value: Double(cumulative))
         }
         sample(name + "_bucket", labels.merging(["le": "+Inf"]) { a, _ in a }, value: Double(histogram.count))
         sample(name + "_sum", labels, value: histogram.sum)

@@ -86,24 +86,30 @@ extension OpenAPI {
             ], required: ["id", "format", "compressed", "rows", "width", "bytes", "created_at", "path"])
         }
 
+        /// A code row as its non-zero entries, in answers and in decode requests.
         private static var sparseRow: [String: Any] {
-            object(["indices": array(integer), "values": array(number)])
+            var schema = object(["indices": array(["type": "integer", "minimum": 0]), "values": array(number)])
+            schema["additionalProperties"] = false
+            return schema
         }
 
         // MARK: - Requests
 
+        /// A built-in name, or exactly one of `name` (with `split`), `path` or `id`.
         private static var datasetSource: [String: Any] {
-            [
-                "anyOf": [
-                    ["type": "string", "description": "a built-in dataset, such as fashion-mnist"],
-                    [
-                        "type": "object", "additionalProperties": false,
-                        "description": "exactly one of name (with split), path or id",
-                        "properties": [
-                            "name": string, "split": string, "path": string, "id": string,
-                            "limit": OpenAPI.integer(1, Int(Int32.max)),
-                        ] as [String: Any],
-                    ] as [String: Any],
+            let builtin: [String: Any] = ["type": "string", "enum": JobSpec.builtinDatasets.keys.sorted()]
+            let limit = OpenAPI.integer(1, Int(Int32.max))
+            func form(_ key: String, _ schema: [String: Any], _ extra: [String: Any] = [:]) -> [String: Any] {
+                let properties = extra.merging([key: schema, "limit": limit]) { a, _ in a }
+                return ["type": "object", "additionalProperties": false, "required": [key], "properties": properties]
+            }
+            return [
+                "oneOf": [
+                    builtin,
+                    form("name", builtin, ["split": ["type": "string", "enum": ["train", "test"]]]),
+                    form("path", ["type": "string", "minLength": 1, "description": "inside the datasets directory"]),
+                    form("id", ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$",
+                                "description": "an uploaded dataset"]),
                 ],
             ]
         }

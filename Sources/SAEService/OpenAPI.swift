@@ -99,11 +99,20 @@ enum OpenAPI {
                              header("Last-Event-ID", integer(0, Int(Int32.max)), "resume after this event id")],
                 responses: [200: [
                     "description": "Server-Sent Events, or JSON lines with format=ndjson; ends after the end event",
-                    "content": ["text/event-stream": ["schema": ["type": "string"]],
+                    "content": ["text/event-stream": ["schema": sseEvent],
                                 "application/x-ndjson": ["schema": ["type": "string"]]],
                 ]],
                 errors: [400, 404])),
         ]
+    }
+
+    /// One Server-Sent Event of a job's stream: `data` is the event's JSON object as text.
+    private static var sseEvent: [String: Any] {
+        object([
+            "id": ["type": "string", "pattern": "^[0-9]+$"],
+            "event": ["type": "string", "enum": ["state", "epoch", "end"]],
+            "data": ["type": "string", "contentMediaType": "application/json"],
+        ])
     }
 
     private static var modelOperations: [(String, String, [String: Any])] {
@@ -111,17 +120,19 @@ enum OpenAPI {
             "description": "Rows in the body", "schema": integer(1, Int(Int32.max)),
         ]
         let rawRequest: [String: Any] = [
-            "schema": ["type": "string", "contentEncoding": "binary"],
+            "schema": ["type": "string", "format": "binary", "minLength": 1],
         ]
-        func rowsOperation(_ summary: String, field: String, answer: [String: Any]) -> [String: Any] {
-            op(summary, tag: "models",
-               parameters: [pathID, header("X-Rows", integer(1, Int(Int32.max)),
-                                           "with a raw body: its rows, checked against its length")],
+        func rowsOperation(_ summary: String, field: String, row: [String: Any] = numberRow,
+                           extra: [String: Any] = [:], answer: [String: Any]) -> [String: Any] {
+            let rows: [String: Any] = ["type": "array", "items": row, "minItems": 1]
+            let json: [String: Any] = [
+                "type": "object", "additionalProperties": false, "required": [field],
+                "properties": extra.merging([field: rows]) { a, _ in a },
+            ]
+            return op(summary, tag: "models",
+               parameters: [pathID, header("X-Rows", integer(1, Int(Int32.max)), "the rows sent, checked")],
                body: ["required": true, "content": [
-                   "application/json": ["schema": object([field: ["type": "array", "items": numberRow],
-                                                          "format": ["type": "string", "enum": ["dense", "sparse"]]],
-                                                         required: [field])],
-                   "application/octet-stream": rawRequest,
+                   "application/json": ["schema": json], "application/octet-stream": rawRequest,
                ]],
                responses: [200: [
                    "description": "JSON rows, or raw little-endian float32 rows for a raw request",
@@ -157,17 +168,19 @@ enum OpenAPI {
                 errors: [400, 404])),
             ("POST", "/v1/models/{id}/encode", rowsOperation(
                 "Encode rows into codes", field: "inputs",
+                extra: ["format": ["type": "string", "enum": ["dense", "sparse"]]],
                 answer: object(["codes": ["type": "array", "items": ["anyOf": [numberRow, ref("SparseRow")]]]]))),
             ("POST", "/v1/models/{id}/reconstruct", rowsOperation(
                 "Reconstruct rows", field: "inputs",
                 answer: object(["reconstructions": array(numberRow), "mse": array(["type": "number"])]))),
             ("POST", "/v1/models/{id}/decode", rowsOperation(
-                "Decode codes into rows", field: "codes", answer: object(["outputs": array(numberRow)]))),
+                "Decode codes (dense or sparse rows) into rows", field: "codes",
+                row: ["anyOf": [numberRow, ref("SparseRow")]], answer: object(["outputs": array(numberRow)]))),
         ]
     }
 
     private static var datasetOperations: [(String, String, [String: Any])] {
-        let file: [String: Any] = ["schema": ["type": "string", "contentEncoding": "binary"]]
+        let file: [String: Any] = ["schema": ["type": "string", "format": "binary", "minLength": 1]]
         return [
             ("POST", "/v1/datasets", op(
                 "Upload an IDX, NPY or CSV dataset", tag: "datasets",
@@ -212,14 +225,15 @@ enum OpenAPI {
 
     private static var visualOperations: [(String, String, [String: Any])] {
         let png: [String: Any] = ["description": "A PNG picture",
-                                  "content": ["image/png": ["schema": ["type": "string", "contentEncoding": "binary"]]]]
+                                  "content": ["image/png": ["schema": ["type": "string", "format": "binary"]]]]
         let pictureQueries = [
             query("shape", ["type": "string"], "HxW of one input row"), query("scale", integer(1, 32)),
         ]
         return [
             ("GET", "/", op(
                 "The dashboard", tag: "dashboard", isOpen: true,
-                responses: [200: ["description": "An HTML page", "content": ["text/html": ["schema": ["type": "string"]]]]])),
+                responses: [200: ["description": "An HTML page",
+                                  "content": ["text/html": ["schema": ["type": "string"]]]]])),
             ("GET", "/v1/examples", op(
                 "Example jobs for the dashboard", tag: "dashboard",
                 responses: [200: jsonResponse("Examples", object(["examples": array(object([
@@ -228,7 +242,8 @@ enum OpenAPI {
                 ]))]))])),
             ("GET", "/v1/datasets/{name}/{split}/rows/{index}", op(
                 "One row of a built-in dataset", tag: "dashboard",
-                parameters: [pathParameter("name"), pathParameter("split"),
+                parameters: [pathParameter("name", ["type": "string", "enum": JobSpec.builtinDatasets.keys.sorted()]),
+                             pathParameter("split", ["type": "string", "enum": ["train", "test"]]),
                              pathParameter("index", integer(0, Int(Int32.max)))],
                 responses: [200: jsonResponse("The row", object([
                     "dataset": ["type": "string"], "split": ["type": "string"], "index": ["type": "integer"],
@@ -325,7 +340,10 @@ enum OpenAPI {
         return response
     }
 
-    private static var pathID: [String: Any] { pathParameter("id") }
+    /// An `{id}` segment: ids the server gives out never hold anything else.
+    private static var pathID: [String: Any] {
+        pathParameter("id", ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$"])
+    }
 
     private static func pathParameter(_ name: String, _ schema: [String: Any] = ["type": "string"]) -> [String: Any] {
         ["name": name, "in": "path", "required": true, "schema": schema]

@@ -43,7 +43,8 @@ extension Routes {
         // the submission under one lock in JobManager.
         if let job = service.jobs.list().first(where: { !$0.state.isFinished && Self.reads($0.spec, info) }) {
             throw ServiceError.invalidState(
-                "dataset \(id) is used by job \(job.id), which is \(job.state.rawValue); cancel it or wait for it to end")
+                "dataset \(id) is used by job \(job.id), which is \(job.state.rawValue); "
+                    + "cancel it or wait for it to end")
         }
         try service.uploads.remove(id: id)
         service.datasets.evict(uploadedID: id)

@@ -73,7 +73,8 @@ extension Routes {
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: model.config.inputSize)
             if let format = request.query["format"], format != "dense" {
-                throw ServiceError.invalidField(path: "format", message: "raw float32 answers are dense, got \"\(format)\"")
+                throw ServiceError.invalidField(
+                    path: "format", message: "raw float32 answers are dense, got \"\(format)\"")
             }
             let codes = model.encode(inputs, rows: rows)
             service.metrics.observeRows(rows, operation: "encode")
@@ -84,8 +85,10 @@ extension Routes {
                                              width: model.config.inputSize, maxRows: service.config.maxEncodeRows)
         let format = try reader.string("format") ?? "dense"
         try reader.rejectUnknownFields()
+        try Self.checkDeclaredRows(request, rows: rows)
         guard format == "dense" || format == "sparse" else {
-            throw ServiceError.invalidField(path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
+            throw ServiceError.invalidField(
+                path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
         }
         let codes = model.encode(inputs, rows: rows)
         service.metrics.observeRows(rows, operation: "encode")
@@ -109,6 +112,7 @@ extension Routes {
         let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
                                              width: width, maxRows: service.config.maxEncodeRows)
         try reader.rejectUnknownFields()
+        try Self.checkDeclaredRows(request, rows: rows)
         let outputs = model.reconstruct(inputs, rows: rows)
         service.metrics.observeRows(rows, operation: "reconstruct")
         let mse = (0..<rows).map { row in
@@ -119,7 +123,8 @@ extension Routes {
             }
             return sum / Double(width)
         }
-        return .json(200, APIJSON.bytes(ReconstructResponse(reconstructions: Self.rows(outputs, width: width), mse: mse)))
+        let answer = ReconstructResponse(reconstructions: Self.rows(outputs, width: width), mse: mse)
+        return .json(200, APIJSON.bytes(answer))
     }
 
     private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -132,15 +137,51 @@ extension Routes {
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
         var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
-        let (rows, codes) = try Self.matrix(reader.value("codes"), field: "codes",
-                                            width: model.config.hiddenSize, maxRows: service.config.maxEncodeRows)
+        let hidden = model.config.hiddenSize
+        let (rows, codes) = try Self.matrix(Self.densified(reader.value("codes"), width: hidden), field: "codes",
+                                            width: hidden, maxRows: service.config.maxEncodeRows)
         try reader.rejectUnknownFields()
+        try Self.checkDeclaredRows(request, rows: rows)
         let outputs = model.decode(codes, rows: rows)
         service.metrics.observeRows(rows, operation: "decode")
         return .json(200, APIJSON.bytes(["outputs": Self.rows(outputs, width: width)]))
     }
 
     // MARK: - Helpers
+
+    /// `codes` with every sparse row (`{"indices": [...], "values": [...]}`, as encode gives
+    /// them) written out densely; dense rows and anything malformed pass through for
+    /// `matrix` to judge. Throws 400 naming a bad index, a repeated one, or a length mismatch.
+    static func densified(_ codes: JSONValue?, width: Int) throws -> JSONValue? {
+        guard case .array(let rows)? = codes else { return codes }
+        return .array(try rows.enumerated().map { row, value in
+            guard case .object = value else { return value }
+            let path = "codes[\(row)]"
+            var reader = try JSONObjectReader(value, path: path)
+            guard case .array(let indices)? = reader.value("indices"), case .array(let values)? = reader.value("values")
+            else {
+                throw ServiceError.invalidField(path: path, message: "a sparse row needs arrays \"indices\" and \"values\"")
+            }
+            try reader.rejectUnknownFields()
+            guard indices.count == values.count else {
+                throw ServiceError.invalidField(
+                    path: path, message: "has \(indices.count) indices but \(values.count) values")
+            }
+            var dense = [JSONValue](repeating: .number(0), count: width)
+            var seen = Set<Int>()
+            for (position, index) in indices.enumerated() {
+                guard case .number(let number) = index, number.rounded() == number, number >= 0,
+                      number < Double(width), seen.insert(Int(number)).inserted
+                else {
+                    throw ServiceError.invalidField(
+                        path: "\(path).indices[\(position)]",
+                        message: "must be a latent index from 0 to \(width - 1), each once")
+                }
+                dense[Int(number)] = values[position]
+            }
+            return .array(dense)
+        })
+    }
 
     /// The `:id` of the request, checked to be an id before it names a folder.
     private func modelID(_ request: HTTPRequest) throws -> String {
@@ -171,21 +212,20 @@ extension Routes {
         guard !body.isEmpty, body.count % rowBytes == 0 else {
             throw ServiceError.invalidField(
                 path: "(body)",
-                message: "holds \(body.count) bytes; expected whole rows of \(width) float32 values (\(rowBytes) bytes each)")
+                message: "holds \(body.count) bytes; expected whole rows of \(width) float32 values "
+                    + "(\(rowBytes) bytes each)")
         }
         let rows = body.count / rowBytes
-        if let declared = request.headers["X-Rows"] {
-            guard Int(declared.trimmingCharacters(in: .whitespaces)) == rows else {
-                throw ServiceError.invalidField(
-                    path: "X-Rows", message: "says \"\(declared)\" but the body holds \(rows) rows of \(width) values")
-            }
-        }
+        try Self.checkDeclaredRows(request, rows: rows)
         let limit = service.config.maxEncodeRows
         guard rows <= limit else {
             throw ServiceError.invalidField(path: "(body)", message: "holds \(rows) rows; the limit is \(limit)")
         }
         let values = body.withUnsafeBytes { raw in
-            (0..<rows * width).map { Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self))) }
+            (0..<rows * width).map { index in
+                let bits = raw.loadUnaligned(fromByteOffset: 4 * index, as: UInt32.self)
+                return Float(bitPattern: UInt32(littleEndian: bits))
+            }
         }
         if let index = values.firstIndex(where: { !$0.isFinite }) {
             throw ServiceError.invalidField(
@@ -193,6 +233,14 @@ extension Routes {
                 message: "row \(index / width), column \(index % width) is \(values[index]); expected a finite number")
         }
         return (rows, values)
+    }
+
+    /// Throws 400 naming `X-Rows` when the request carries one that is not `rows`.
+    private static func checkDeclaredRows(_ request: HTTPRequest, rows: Int) throws {
+        guard let declared = request.headers["X-Rows"] else { return }
+        guard Int(declared.trimmingCharacters(in: .whitespaces)) == rows else {
+            throw ServiceError.invalidField(path: "X-Rows", message: "says \"\(declared)\" but the body holds \(rows) rows")
+        }
     }
 
     /// A raw float32 answer of `rows × columns` values, little-endian, row-major.

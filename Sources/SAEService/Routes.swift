@@ -73,7 +73,8 @@ struct Routes: Sendable {
                     response = errorResponse(for: error)
                 }
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
-                metrics.observeRequest(method: request.method, route: pattern, status: response.status, seconds: seconds)
+                metrics.observeRequest(
+                    method: request.method, route: pattern, status: response.status, seconds: seconds)
                 logger.debug("request", ["http.method": request.method, "http.route": pattern,
                                          "http.status": "\(response.status)"])
                 return response
@@ -151,9 +152,17 @@ struct Routes: Sendable {
     private func streamEvents(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = request.pathParameters["id"] ?? ""
         _ = try service.jobs.job(id: id)  // 404 before the stream starts
-        let resumeFrom = request.headers["Last-Event-ID"] ?? request.query["after"]
-        let after = try resumeFrom.map { try Self.queryInteger($0, name: "after", in: 0...Int(Int32.max)) } ?? 0
-        let isNDJSON = request.query["format"] == "ndjson"
+        // Both are checked; the header, which a reconnecting EventSource sends, wins.
+        let afterQuery = try request.query["after"].map { try Self.queryInteger($0, name: "after", in: 0...Int(Int32.max)) }
+        let afterHeader = try request.headers["Last-Event-ID"].map {
+            try Self.queryInteger($0, name: "Last-Event-ID", in: 0...Int(Int32.max))
+        }
+        let after = afterHeader ?? afterQuery ?? 0
+        let format = request.query["format"] ?? "sse"
+        guard format == "sse" || format == "ndjson" else {
+            throw ServiceError.invalidField(path: "format", message: "must be \"sse\" or \"ndjson\", got \"\(format)\"")
+        }
+        let isNDJSON = format == "ndjson"
         var headers = HTTPHeaders()
         headers.add("Content-Type", isNDJSON ? "application/x-ndjson" : "text/event-stream")
         headers.add("Cache-Control", "no-cache")

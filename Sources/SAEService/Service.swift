@@ -16,7 +16,7 @@ package final class Service: Sendable {
     /// Resolves and caches every dataset a job or picture names.
     package let datasets: DatasetCatalog
     /// Counters and histograms for `GET /metrics`.
-    package let metrics = Metrics()
+    package let metrics: Metrics
     /// The SQLite store shared by jobs, models and datasets.
     package let database: SQLiteDatabase
     /// Every route the server answers, as registered by `Routes`.
@@ -43,6 +43,9 @@ package final class Service: Sendable {
     package init(config: ServiceConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
+        // A local too, so the job manager can be handed it before `self` is complete.
+        let metrics = Metrics()
+        self.metrics = metrics
         auth = BearerAuth(token: try config.resolvedAuthToken(environment: ProcessInfo.processInfo.environment))
         let data = URL(fileURLWithPath: config.dataDirectory)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
@@ -55,8 +58,8 @@ package final class Service: Sendable {
             datasetsDirectory: datasetsDirectory,
             fashionMNISTDirectory: URL(fileURLWithPath: config.fashionMNISTDirectory))
         jobs = try JobManager(
-            store: JobStore(database: database), models: models,
-            datasets: datasets, maxConcurrentJobs: config.maxConcurrentJobs,
+            store: JobStore(database: database), models: models, datasets: datasets,
+            checkpoints: data.appendingPathComponent("checkpoints"), maxConcurrentJobs: config.maxConcurrentJobs,
             maxQueuedJobs: config.maxQueuedJobs, logger: logger)
         router = Router()
         server = HTTPServer(configuration: config.serverConfiguration, router: router) { line in

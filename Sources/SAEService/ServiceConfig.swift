@@ -24,6 +24,9 @@ package struct ServiceConfig: Sendable, Equatable {
     /// The largest body of `POST /v1/datasets` and `POST /v1/models`; held in memory whole.
     package var maxUploadBytes = 256 << 20
     package var headerTimeoutSeconds = 10.0
+    /// Seconds a whole request body may take to arrive; an upload near `maxUploadBytes` over a
+    /// slow link may need more than the default.
+    package var bodyTimeoutSeconds = 30.0
     package var idleTimeoutSeconds = 60.0
     package var writeTimeoutSeconds = 30.0
     package var maxConnections = 1024
@@ -76,6 +79,7 @@ package struct ServiceConfig: Sendable, Equatable {
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes
             config.maxUploadBytes = try limits.integer("max_upload_bytes", in: 1024...1 << 34) ?? config.maxUploadBytes
             config.headerTimeoutSeconds = try limits.number("header_timeout_seconds") ?? config.headerTimeoutSeconds
+            config.bodyTimeoutSeconds = try limits.number("body_timeout_seconds") ?? config.bodyTimeoutSeconds
             config.idleTimeoutSeconds = try limits.number("idle_timeout_seconds") ?? config.idleTimeoutSeconds
             config.writeTimeoutSeconds = try limits.number("write_timeout_seconds") ?? config.writeTimeoutSeconds
             config.maxConnections = try limits.integer("max_connections", in: 1...100_000) ?? config.maxConnections
@@ -109,8 +113,11 @@ package struct ServiceConfig: Sendable, Equatable {
         let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !token.isEmpty else { throw ConfigError("\(source) holds no token") }
         // RFC 6750 token68 characters, so a client can always send it in the header.
-        let allowed = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~+/=")
-        guard token.unicodeScalars.allSatisfy(allowed.contains) else {
+        let isToken68 = token.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || "-._~+/=".utf8.contains(byte)
+        }
+        guard isToken68 else {
             throw ConfigError("\(source): the token may hold only letters, digits and -._~+/=")
         }
         return token
@@ -124,6 +131,7 @@ package struct ServiceConfig: Sendable, Equatable {
         server.maxHeaderBytes = maxHeaderBytes
         server.maxBodyBytes = maxBodyBytes
         server.headerTimeoutSeconds = headerTimeoutSeconds
+        server.bodyTimeoutSeconds = bodyTimeoutSeconds
         server.idleTimeoutSeconds = idleTimeoutSeconds
         server.writeTimeoutSeconds = writeTimeoutSeconds
         server.maxConnections = maxConnections

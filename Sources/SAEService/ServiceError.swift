@@ -25,6 +25,7 @@ package enum ServiceError: Error, Equatable {
     /// `/readyz` while starting, draining or when the store refuses writes.
     case notReady(String)
     case invalidState(String)
+    case nonFiniteOutput(what: String, row: Int)
     case idempotencyConflict(key: String, jobID: String)
     case queueFull(depth: Int)
     case unavailable(String)
@@ -39,6 +40,7 @@ extension ServiceError: HTTPError {
         case .jobNotFound, .modelNotFound, .uploadNotFound: 404
         case .datasetNotFound, .datasetUnreadable, .modelInvalid: 422
         case .invalidState, .idempotencyConflict: 409
+        case .nonFiniteOutput: 422
         case .queueFull: 429
         case .unavailable, .notReady: 503
         }
@@ -60,6 +62,7 @@ extension ServiceError: HTTPError {
         case .notReady: "not_ready"
         case .invalidState: "invalid_state"
         case .idempotencyConflict: "idempotency_conflict"
+        case .nonFiniteOutput: "non_finite_output"
         case .queueFull: "queue_full"
         case .unavailable: "unavailable"
         }
@@ -83,6 +86,8 @@ extension ServiceError: HTTPError {
                 : "this server requires \"Authorization: Bearer <token>\" on /v1 routes"
         case .notReady(let message): message
         case .invalidState(let message): message
+        case .nonFiniteOutput(let what, let row):
+            "\(what)[\(row)] overflowed float32; the input is far outside the range the model was trained on"
         case .idempotencyConflict(let key, let jobID):
             "Idempotency-Key \"\(key)\" was used for job \(jobID) with a different body"
         case .queueFull(let depth): "the job queue is full (\(depth) jobs waiting); retry later"

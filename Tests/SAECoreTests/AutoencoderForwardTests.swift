@@ -102,4 +102,48 @@ struct AutoencoderForwardTests {
         #expect(model.decode([], rows: 0).isEmpty)
         #expect(model.reconstruct([], rows: 0).isEmpty)
     }
+
+    @Test func batchTopKKeepsTheLargestOfTheWholeBatch() {
+        var model = Self.model(.identity, .identity)
+        let x = Self.batch()
+        let all = model.encode(x, rows: Self.rows)
+        model.config.batchTopK = 2
+        let kept = model.encode(x, rows: Self.rows)
+        let threshold = all.sorted(by: >)[2 * Self.rows - 1]
+        #expect(kept == all.map { $0 >= threshold ? $0 : 0 })
+        #expect(kept.filter { $0 != 0 }.count == 2 * Self.rows)
+    }
+
+    @Test func thresholdTakesPrecedenceOverBatchTopKButNotTopK() {
+        var model = Self.model(.relu, .identity)
+        let x = Self.batch()
+        let all = model.encode(x, rows: Self.rows)
+        model.config.batchTopK = 1
+        model.config.threshold = 0.1
+        #expect(model.encode(x, rows: Self.rows) == all.map { $0 > 0.1 ? $0 : 0 })
+        model.config.topK = 3
+        #expect(model.encode(x, rows: Self.rows) == model.with(topK: 3).encode(x, rows: Self.rows))
+    }
+
+    @Test func subtractingTheDecoderBiasShiftsTheEncoderInput() {
+        var model = Self.model(.identity, .identity)
+        model.bDec = (0..<9).map { Float($0) * 0.1 - 0.3 }
+        let x = Self.batch()
+        var centred = model
+        centred.config.subtractsDecoderBias = true
+        let shifted = (0..<x.count).map { x[$0] - model.bDec[$0 % 9] }
+        let expected = model.encode(shifted, rows: Self.rows)
+        let code = centred.encode(x, rows: Self.rows)
+        for (a, b) in zip(code, expected) { #expect(abs(a - b) <= 1e-6) }
+    }
+
+    @Test func tiedInitialisationMakesTheDecoderTheEncodersTranspose() {
+        let config = AutoencoderConfig(inputSize: 9, hiddenSize: 5, hasTiedWeights: true)
+        let model = Autoencoder.initialized(config: config, seed: 21)
+        let untied = Self.model(.relu, .relu)
+        #expect(model.wEnc == untied.wEnc && model.bDec == untied.bDec)
+        for i in 0..<9 {
+            for j in 0..<5 { #expect(model.wDec[j * 9 + i] == model.wEnc[i * 5 + j]) }
+        }
+    }
 }

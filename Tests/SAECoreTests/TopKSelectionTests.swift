@@ -59,4 +59,28 @@ struct TopKSelectionTests {
             #expect(select(k, values).row == expected, "trial \(trial): k \(k) of \(values)")
         }
     }
+
+    @Test func agreesWithSortingOnWideRowsOfMixedSignsZerosAndInfinities() {
+        var generator = SeededGenerator(seed: 32)
+        let specials: [Float] = [0, -0.0, .infinity, -.infinity, .nan, 1e-40, -1e-40, 3]
+        for trial in 0..<60 {
+            let count = 1 + generator.nextIndex(below: 3000)
+            let k = 1 + generator.nextIndex(below: count)
+            let values = (0..<count).map { _ -> Float in
+                if generator.nextIndex(below: 10) == 0 {
+                    return specials[generator.nextIndex(below: specials.count)]
+                }
+                return (generator.nextUnitFloat() - 0.5) * 8
+            }
+            let key = { (v: Float) -> Float in v.isNaN ? -.infinity : v }
+            let ranked = values.indices.sorted {
+                key(values[$0]) > key(values[$1]) || (key(values[$0]) == key(values[$1]) && $0 < $1)
+            }
+            let keep = Set(ranked.prefix(k))
+            let (row, mask) = select(k, values)
+            let expectedMask = values.indices.map { keep.contains($0) ? Float(1) : 0 }
+            #expect(mask == expectedMask, "trial \(trial): \(k) of \(count)")
+            #expect(row.indices.allSatisfy { keep.contains($0) || row[$0] == 0 })
+        }
+    }
 }

@@ -145,7 +145,8 @@ struct TrainerTests {
         let mse = squared / Double(x.count)
         let l0 = Double(model.encode(x, rows: 45).filter { $0 != 0 }.count) / 45
         let validationReconstruction = try #require(record.validationReconstruction)
-        #expect(abs(validationReconstruction - mse) <= 1e-9 * max(1, mse))
+        // The trainer sums squared errors eight lanes at a time in Float.
+        #expect(abs(validationReconstruction - mse) <= 1e-6 * mse)
         #expect(record.validationL0 == l0)
     }
 

@@ -73,13 +73,18 @@ struct JobTests {
         #expect(job.startedAt == Date(timeIntervalSince1970: 1) && job.finishedAt == Date(timeIntervalSince1970: 2))
     }
 
-    @Test func requeueAfterInterruptionClearsTheHistory() throws {
+    @Test func requeueKeepsTheHistoryUntilRewoundToTheResumedEpoch() throws {
         var job = try Self.makeJob()
         job.transition(to: .running, at: Date())
         job.record(EpochRecord.sample(epoch: 1))
+        job.record(EpochRecord.sample(epoch: 2))
         job.transition(to: .queued, at: Date())
-        #expect(job.history.isEmpty && job.progress == 0)
+        #expect(job.history.count == 2)
         #expect(job.events.last?.data == #"{"state":"queued"}"#)
+        job.rewind(toEpoch: 1)
+        #expect(job.history.map(\.epoch) == [1] && job.progress == 0.5)
+        job.rewind(toEpoch: 0)
+        #expect(job.history.isEmpty && job.progress == 0)
     }
 
     @Test func storedJobsReadBackEqual() throws {

@@ -34,8 +34,10 @@ final class Probe<Value: Sendable>: Sendable {
 /// for the client to leave and records when `isClosed` turned true in `followClosedAt`),
 /// `GET /block` (waits until `release()`, at most 5 s), `POST /upload` (body length back; its
 /// own body limit is `uploadLimit`), `GET /big` (a 32 MiB body, more than loopback buffers hold), `GET /beats` (a stream of
-/// heartbeats every 50 ms after one `start` chunk) and `GET /farewell` (a stream that, when
-/// the server drains, writes `bye` and records `isDraining` in `farewellSawDraining`).
+/// heartbeats every 50 ms after one `start` chunk), `GET /farewell` (a stream that, when
+/// the server drains, writes `bye` and records `isDraining` in `farewellSawDraining`), and on
+/// the event loop itself `GET /ping` (`pong`), `GET /loop-big` (8 MiB) and `GET /loop-stream`
+/// (two chunks).
 final class TestServer {
     let server: HTTPServer
     let port: Int
@@ -151,6 +153,20 @@ extension TestServer {
     fileprivate static func addMoreRoutes(
         to router: Router, isReleased: Probe<Bool>, sawDraining: Probe<Bool>
     ) {
+        router.add("GET", "/ping", runsOnEventLoop: true) { _ in
+            HTTPResponse(status: 200, body: .bytes(Array("pong".utf8)))
+        }
+        router.add("GET", "/loop-big", runsOnEventLoop: true) { _ in
+            HTTPResponse(status: 200, body: .bytes([UInt8](repeating: 108, count: 8 << 20)))
+        }
+        router.add("GET", "/loop-stream", runsOnEventLoop: true) { _ in
+            HTTPResponse(
+                status: 200,
+                body: .stream { writer in
+                    writer.write(Array("a".utf8))
+                    writer.write(Array("b".utf8))
+                })
+        }
         router.add("GET", "/block") { _ in
             _ = isReleased.wait(seconds: 5) { $0 }
             return HTTPResponse(status: 200, body: .bytes(Array("released".utf8)))

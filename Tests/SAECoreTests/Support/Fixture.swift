@@ -24,8 +24,10 @@ struct Fixture: Decodable {
     struct Loss: Decodable {
         var reconstruction: Double
         var sparsity: Double
+        var auxiliary: Double
+        var weightPenalty: Double
 
-        var total: Double { reconstruction + sparsity }
+        var total: Double { reconstruction + sparsity + auxiliary + weightPenalty }
     }
 
     struct Step: Decodable {
@@ -33,13 +35,18 @@ struct Fixture: Decodable {
         var loss: Loss
         /// The parameters after the step.
         var parameters: Parameters
+        /// Batch top-k's threshold after the step.
+        var threshold: Double?
     }
 
     var name: String
     var config: AutoencoderConfig
     var options: TrainingOptions
     var rows: Int
+    /// The raw batch; the trainer normalises it as `options.normalization` says.
     var batch: [Float]
+    /// The latents AuxK may use in the `loss` and `gradients` check.
+    var deadLatents: [Bool]?
     var initial: Parameters
     var loss: Loss
     var gradients: Gradients
@@ -57,8 +64,21 @@ struct Fixture: Decodable {
 
     static let names = [
         "l1_mse_relu", "kl_mse_sigmoid", "topk_mse_identity_decoder", "bce_l1_mean",
-        "sgd_nesterov_identity_code",
+        "sgd_nesterov_identity_code", "batchtopk_auxk_tied_centred",
+        "topk_auxk_unit_norm_clip_cosine", "l1_l2weights_mean_bias_linear_warmup",
+        "kl_tied_unit_norm_median_sgd", "standardize_l1_identity",
     ]
+
+    /// The batch as a dataset, and normalised as the trainer will see it.
+    var dataset: Dataset {
+        Dataset(rows: rows, width: config.inputSize, storage: .floats(batch))
+    }
+
+    var normalizedBatch: [Float] {
+        var values = batch
+        Normalization.fitted(options.normalization, to: dataset).apply(to: &values)
+        return values
+    }
 
     static func load(_ name: String) throws -> Fixture {
         let data = try Data(contentsOf: directory.appendingPathComponent("\(name).json"))

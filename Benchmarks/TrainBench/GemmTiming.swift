@@ -1,0 +1,191 @@
+import SAECore
+
+// Timing of OpenBLAS sgemm, from outside the trainer.
+//
+// Legend: N = training rows, B = rows in a batch, D = inputSize, H = hiddenSize.
+//
+// A dense training step makes five products, each of 2·B·D·H floating-point operations
+// (one multiply and one add per term). With W_enc stored transposed (H × D), as the trainer
+// keeps it:
+//   encode    X·W_encᵀᵀ        (B×D)·(D×H)
+//   decode    h·W_dec          (B×H)·(H×D)
+//   dW_dec    hᵀ·dOut          (H×B)·(B×D)
+//   dh        dOut·W_decᵀ      (B×D)·(D×H)
+//   dW_enc    dzᵀ·X            (H×B)·(B×D), giving dW_encᵀ
+// so an epoch costs 10·N·D·H. No product with X is needed for ∂/∂X, which torch skips too.
+// Top-k codes have only k non-zero latents per row; a sparsity-aware step needs the encode
+// product whole but the other four only over the kept latents: 2·N·D·H + 8·N·D·k.
+//
+// The time these products take inside an epoch is measured by replaying them: the same calls
+// (shapes, transposes, `beta`) in the same batch sequence as the trainer's dense path, on
+// buffers of the same sizes, timed alone. Subtracting that from the epoch time gives the time
+// spent outside the products. sgemm's speed does not depend on the values (no zero skipping;
+// subnormals cannot arise from the small values used), so the buffers hold arbitrary data.
+// The replay mirrors TrainingWorkspace's calls as of this writing: when those change, change
+// `StepBuffers.replayEpoch` with them.
+
+/// Floating-point operations of one epoch's five dense products: `10·N·D·H`.
+func denseEpochFlops(rows: Int, inputSize: Int, hiddenSize: Int) -> Double {
+    10 * Double(rows) * Double(inputSize) * Double(hiddenSize)
+}
+
+/// The least work a top-k epoch needs: the dense encode product plus four products over the
+/// `k` kept latents, `2·N·D·H + 8·N·D·k`.
+func sparseEpochFlops(rows: Int, inputSize: Int, hiddenSize: Int, topK: Int) -> Double {
+    let perLatent = Double(rows) * Double(inputSize)
+    return 2 * perLatent * Double(hiddenSize) + 8 * perLatent * Double(topK)
+}
+
+/// The sgemm rate this machine reaches on square products, in GFLOP/s.
+struct SgemmRate {
+    /// `(size, GFLOP/s)` for each square size tried, best of several runs.
+    var bySize: [(size: Int, gflops: Double)]
+    /// The best of them: the rate the benchmark calls the machine's.
+    var best: Double { bySize.map(\.gflops).max() ?? 0 }
+
+    /// Times `size³` products for a few sizes and keeps the best run of each.
+    static func measure(sizes: [Int] = [512, 1024, 2048]) -> SgemmRate {
+        var results: [(Int, Double)] = []
+        for size in sizes {
+            let count = size * size
+            let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { [a, b, c].forEach { $0.deallocate() } }
+            fill(a, count: count)
+            fill(b, count: count)
+            c.initialize(repeating: 0, count: count)
+
+            // About a second of work per size at 100 GFLOP/s, and at least three runs.
+            let flops = 2 * Double(size) * Double(size) * Double(size)
+            let runs = max(3, Int(1e11 / flops))
+            var fastest = Double.infinity
+            for _ in 0..<runs {
+                let seconds = timed {
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: size, n: size, k: size,
+                        a: a, b: b, c: c)
+                }
+                fastest = min(fastest, seconds)
+            }
+            results.append((size, flops / fastest / 1e9))
+        }
+        return SgemmRate(bySize: results)
+    }
+}
+
+/// The replayed products of one epoch: total and per-product seconds.
+struct EpochProductTiming {
+    /// Product names in the order of ``seconds``.
+    static let names = ["encode", "decode", "dW_dec", "dh", "dW_enc"]
+    /// Seconds spent in each of the five products over the epoch.
+    var seconds: [Double]
+    /// Seconds for the whole replay, clock reads included.
+    var total: Double
+
+    /// Replays an epoch's products `repeats` times and keeps the fastest replay.
+    ///
+    /// `rows` samples are split into batches of `batchSize` with a smaller last batch, as the
+    /// trainer splits them.
+    static func measure(
+        rows: Int, inputSize: Int, hiddenSize: Int, batchSize: Int, repeats: Int = 3
+    ) -> EpochProductTiming {
+        let buffers = StepBuffers(inputSize: inputSize, hiddenSize: hiddenSize, capacity: batchSize)
+        var fastest = EpochProductTiming(seconds: [], total: .infinity)
+        for _ in 0..<repeats {
+            let run = buffers.replayEpoch(rows: rows)
+            if run.total < fastest.total { fastest = run }
+        }
+        return fastest
+    }
+}
+
+/// Buffers shaped like the trainer's, for replaying a step's five products.
+private final class StepBuffers {
+    let inputSize: Int
+    let hiddenSize: Int
+    let capacity: Int
+    // x, W_encᵀ, h, W_dec, logits, dOut, dz, dW_dec, dW_encᵀ, in that order.
+    private let buffers: [UnsafeMutablePointer<Float>]
+
+    init(inputSize d: Int, hiddenSize h: Int, capacity c: Int) {
+        inputSize = d
+        hiddenSize = h
+        capacity = c
+        let counts = [c * d, h * d, c * h, h * d, c * d, c * d, c * h, h * d, h * d]
+        buffers = counts.map { count in
+            let buffer = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            fill(buffer, count: count)
+            return buffer
+        }
+    }
+
+    deinit {
+        buffers.forEach { $0.deallocate() }
+    }
+
+    /// Runs every batch's five products in the trainer's order, timing each call.
+    func replayEpoch(rows: Int) -> EpochProductTiming {
+        let (d, h) = (inputSize, hiddenSize)
+        let (x, wEncT, code, wDec, logits, dOut, dz, dWDec, dWEncT) = (
+            buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], buffers[5], buffers[6],
+            buffers[7], buffers[8]
+        )
+        var seconds = [Double](repeating: 0, count: 5)
+        let clock = ContinuousClock()
+        let started = clock.now
+        for first in stride(from: 0, to: rows, by: capacity) {
+            let b = min(capacity, rows - first)
+            seconds[0] += timed {
+                BLAS.gemm(
+                    transposeA: false, transposeB: true, m: b, n: h, k: d, a: x, b: wEncT,
+                    beta: 1, c: code)
+            }
+            seconds[1] += timed {
+                BLAS.gemm(
+                    transposeA: false, transposeB: false, m: b, n: d, k: h, a: code, b: wDec,
+                    beta: 1, c: logits)
+            }
+            seconds[2] += timed {
+                BLAS.gemm(
+                    transposeA: true, transposeB: false, m: h, n: d, k: b, a: code, b: dOut,
+                    c: dWDec)
+            }
+            seconds[3] += timed {
+                BLAS.gemm(
+                    transposeA: false, transposeB: true, m: b, n: h, k: d, a: dOut, b: wDec,
+                    c: dz)
+            }
+            seconds[4] += timed {
+                BLAS.gemm(
+                    transposeA: true, transposeB: false, m: h, n: d, k: b, a: dz, b: x,
+                    c: dWEncT)
+            }
+        }
+        return EpochProductTiming(seconds: seconds, total: (clock.now - started).seconds)
+    }
+}
+
+/// Fills `count` floats with small values in [-0.05, 0.05), deterministically.
+private func fill(_ buffer: UnsafeMutablePointer<Float>, count: Int) {
+    var generator = SeededGenerator(seed: 7)
+    for i in 0..<count {
+        buffer[i] = (generator.nextUnitFloat() - 0.5) * 0.1
+    }
+}
+
+/// Wall-clock seconds that `body` takes.
+func timed(_ body: () -> Void) -> Double {
+    let clock = ContinuousClock()
+    let started = clock.now
+    body()
+    return (clock.now - started).seconds
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double`.
+    var seconds: Double {
+        let (whole, attoseconds) = components
+        return Double(whole) + Double(attoseconds) * 1e-18
+    }
+}

@@ -1,0 +1,272 @@
+import Foundation
+
+/// Fast JSON for the one shape the model routes move in bulk: an array of equal-width numeric
+/// rows. Parsing goes straight from the request bytes into one row-major `[Float]`, checking
+/// each row's width and each value as it goes; writing formats floats without building
+/// intermediate objects. Other fields of the body are parsed normally.
+///
+/// The general parser (JSONSerialization) needs about 1 KB of objects per number, which makes a
+/// 4096 × 784 body cost seconds and gigabytes; this reads the same body in tens of milliseconds.
+package enum MatrixJSON {
+    /// A body of the form `{"<field>": [[...], ...], ...}`.
+    package struct Body {
+        package var rows: Int
+        /// `rows × width` values, row-major.
+        package var values: [Float]
+        /// Every other field of the object, by name.
+        package var fields: [String: JSONValue]
+    }
+
+    /// Parses `bytes` as a JSON object whose `field` holds at most `maxRows` rows of `width`
+    /// numbers. Throws `ServiceError` naming the first fault: `inputs[3]: expected 784 values,
+    /// got 783`, `inputs[0][5]: must be finite`, malformed JSON with its byte offset.
+    package static func parse(_ bytes: [UInt8], field: String, width: Int, maxRows: Int) throws -> Body {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var parser = Parser(bytes: buffer, field: field, width: width, maxRows: maxRows)
+            return try parser.parseBody()
+        }
+    }
+
+    /// Appends `[[v, ...], ...]` for `rows` rows of `width` values. Throws when a value is not
+    /// finite (JSON cannot carry it), naming the row.
+    package static func appendRows(_ values: [Float], width: Int, to out: inout [UInt8], what: String) throws {
+        out.append(UInt8(ascii: "["))
+        let rows = width == 0 ? 0 : values.count / width
+        for row in 0..<rows {
+            if row > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(UInt8(ascii: "["))
+            for column in 0..<width {
+                let value = values[row * width + column]
+                guard value.isFinite else { throw ServiceError.nonFiniteOutput(what: what, row: row) }
+                if column > 0 { out.append(UInt8(ascii: ",")) }
+                appendNumber(value, to: &out)
+            }
+            out.append(UInt8(ascii: "]"))
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends a finite float as its shortest round-trip decimal (`0.1`, `1e-05`, `0`).
+    package static func appendNumber(_ value: Float, to out: inout [UInt8]) {
+        if value == 0 {
+            out.append(UInt8(ascii: "0"))
+        } else {
+            out.append(contentsOf: value.description.utf8)
+        }
+    }
+}
+
+extension MatrixJSON {
+    private struct Parser {
+        let bytes: UnsafeBufferPointer<UInt8>
+        let field: String
+        let width: Int
+        let maxRows: Int
+        var index = 0
+
+        init(bytes: UnsafeBufferPointer<UInt8>, field: String, width: Int, maxRows: Int) {
+            self.bytes = bytes
+            self.field = field
+            self.width = width
+            self.maxRows = maxRows
+        }
+
+        mutating func parseBody() throws -> Body {
+            skipSpace()
+            guard index < bytes.count else { throw ServiceError.malformedJSON("the request body is empty; a JSON object was expected") }
+            try expect(UInt8(ascii: "{"), "a JSON object")
+            var matrix: (rows: Int, values: [Float])?
+            var fields: [String: JSONValue] = [:]
+            skipSpace()
+            if peek() == UInt8(ascii: "}") {
+                index += 1
+            } else {
+                while true {
+                    skipSpace()
+                    let key = try parseString()
+                    skipSpace()
+                    try expect(UInt8(ascii: ":"), "':' after a key")
+                    skipSpace()
+                    if key == field && peek() == UInt8(ascii: "[") {
+                        matrix = try parseMatrix()
+                    } else {
+                        let start = index
+                        try skipValue()
+                        fields[key] = try JSONValue.parse(Array(bytes[start..<index]))
+                    }
+                    skipSpace()
+                    if peek() == UInt8(ascii: ",") { index += 1; continue }
+                    try expect(UInt8(ascii: "}"), "',' or '}' in the object")
+                    break
+                }
+            }
+            skipSpace()
+            guard index == bytes.count else { throw malformed("unexpected bytes after the JSON object") }
+            guard let matrix else {
+                if let other = fields[field] {
+                    throw ServiceError.invalidField(path: field, message: "must be an array of rows, got \(other.typeName)")
+                }
+                throw ServiceError.invalidField(path: field, message: "is required")
+            }
+            return Body(rows: matrix.rows, values: matrix.values, fields: fields)
+        }
+
+        /// `[[n, ...], ...]`, each row exactly `width` finite numbers.
+        mutating func parseMatrix() throws -> (rows: Int, values: [Float]) {
+            index += 1  // '['
+            var values: [Float] = []
+            var rows = 0
+            skipSpace()
+            if peek() == UInt8(ascii: "]") {
+                throw ServiceError.invalidField(path: field, message: "must hold at least one row")
+            }
+            while true {
+                skipSpace()
+                guard rows < maxRows else {
+                    throw ServiceError.invalidField(path: field, message: "holds more than \(maxRows) rows; the limit is \(maxRows)")
+                }
+                guard peek() == UInt8(ascii: "[") else {
+                    let start = index
+                    try skipValue()
+                    let value = try JSONValue.parse(Array(bytes[start..<index]))
+                    throw ServiceError.invalidField(path: "\(field)[\(rows)]", message: "must be an array of numbers, got \(value.typeName)")
+                }
+                try parseRow(rows, into: &values)
+                rows += 1
+                skipSpace()
+                if peek() == UInt8(ascii: ",") { index += 1; continue }
+                try expect(UInt8(ascii: "]"), "',' or ']' in \(field)")
+                return (rows, values)
+            }
+        }
+
+        mutating func parseRow(_ row: Int, into values: inout [Float]) throws {
+            index += 1  // '['
+            var count = 0
+            skipSpace()
+            if peek() != UInt8(ascii: "]") {
+                while true {
+                    skipSpace()
+                    let path = "\(field)[\(row)][\(count)]"
+                    guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
+                        let start = index
+                        try skipValue()
+                        let value = try JSONValue.parse(Array(bytes[start..<index]))
+                        throw ServiceError.invalidField(path: path, message: "must be a number, got \(value.typeName)")
+                    }
+                    let number = try parseNumber()
+                    guard number.isFinite else {
+                        throw ServiceError.invalidField(path: path, message: "must be finite (a float32), got \(number)")
+                    }
+                    if count < width { values.append(number) }
+                    count += 1
+                    skipSpace()
+                    if peek() == UInt8(ascii: ",") { index += 1; continue }
+                    break
+                }
+            }
+            try expect(UInt8(ascii: "]"), "',' or ']' in \(field)[\(row)]")
+            guard count == width else {
+                throw ServiceError.invalidField(path: "\(field)[\(row)]", message: "expected \(width) values, got \(count)")
+            }
+        }
+
+        /// A JSON number, checked against the grammar, converted with `strtof`.
+        mutating func parseNumber() throws -> Float {
+            let start = index
+            if peek() == UInt8(ascii: "-") { index += 1 }
+            guard digits() > 0 else { throw malformed("a number has no digits") }
+            if peek() == UInt8(ascii: ".") {
+                index += 1
+                guard digits() > 0 else { throw malformed("a number has no digits after '.'") }
+            }
+            if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+                index += 1
+                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
+                guard digits() > 0 else { throw malformed("a number has no exponent digits") }
+            }
+            let length = index - start
+            guard length < 64 else { throw malformed("a number is longer than 63 characters") }
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+                for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
+                text[length] = 0
+                return strtof(text.baseAddress!, nil)  // safe: the allocation has 64 slots
+            }
+        }
+
+        mutating func digits() -> Int {
+            let start = index
+            while let byte = peek(), byte >= 48 && byte <= 57 { index += 1 }
+            return index - start
+        }
+
+        /// A string, unescaped by the general parser when it holds escapes.
+        mutating func parseString() throws -> String {
+            guard peek() == UInt8(ascii: "\"") else { throw malformed("a key (a string) was expected") }
+            let start = index
+            index += 1
+            var hasEscape = false
+            while let byte = peek(), byte != UInt8(ascii: "\"") {
+                if byte == UInt8(ascii: "\\") { hasEscape = true; index += 1 }
+                index += 1
+            }
+            try expect(UInt8(ascii: "\""), "the end of a string")
+            guard hasEscape else { return String(decoding: bytes[start + 1..<index - 1], as: UTF8.self) }
+            guard case .string(let text) = try JSONValue.parse(Array(bytes[start..<index])) else {
+                throw malformed("a key is not a valid string")
+            }
+            return text
+        }
+
+        /// Moves past one JSON value of any kind, tracking nesting and strings only; the value
+        /// itself is checked when it is parsed.
+        mutating func skipValue() throws {
+            guard let first = peek() else { throw malformed("a value was expected") }
+            if first == UInt8(ascii: "\"") {
+                _ = try parseString()
+                return
+            }
+            if first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+                var depth = 0
+                while let byte = peek() {
+                    if byte == UInt8(ascii: "\"") {
+                        _ = try parseString()
+                        continue
+                    }
+                    if byte == UInt8(ascii: "[") || byte == UInt8(ascii: "{") {
+                        depth += 1
+                    } else if byte == UInt8(ascii: "]") || byte == UInt8(ascii: "}") {
+                        depth -= 1
+                        if depth == 0 {
+                            index += 1
+                            return
+                        }
+                    }
+                    index += 1
+                }
+                throw malformed("the body ends inside a value")
+            }
+            let start = index
+            let ends: [UInt8] = [UInt8(ascii: ","), UInt8(ascii: "}"), UInt8(ascii: "]"), 0x20, 0x0A, 0x0D, 0x09]
+            while let byte = peek(), !ends.contains(byte) { index += 1 }
+            if index == start { throw malformed("a value was expected") }
+        }
+
+        func peek() -> UInt8? {
+            index < bytes.count ? bytes[index] : nil
+        }
+
+        mutating func skipSpace() {
+            while let byte = peek(), byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 { index += 1 }
+        }
+
+        mutating func expect(_ byte: UInt8, _ what: String) throws {
+            guard peek() == byte else { throw malformed("expected \(what)") }
+            index += 1
+        }
+
+        func malformed(_ what: String) -> ServiceError {
+            .malformedJSON("the request body is not valid JSON: \(what) at byte \(index)")
+        }
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import SAECore
+import Testing
+
+/// `Normalization`: fitting, applying to arrays, and the gather path the trainer uses.
+struct NormalizationTests {
+    static let floats = Dataset(
+        rows: 4, width: 3,
+        storage: .floats([1, 10, 5, 3, 10, -1, 5, 10, 2, 7, 10, 2]))
+    static let bytes = Dataset(
+        rows: 3, width: 2, storage: .bytes([0, 255, 51, 128, 102, 7]))
+
+    func gathered(_ data: Dataset, _ normalization: Normalization) -> [Float] {
+        var out = [Float](repeating: .nan, count: data.rows * data.width)
+        let indices = Array(0..<data.rows)
+        indices.withUnsafeBufferPointer { indices in
+            out.withUnsafeMutableBufferPointer { out in
+                data.gather(rows: indices, into: out.baseAddress!, normalization: normalization)
+            }
+        }
+        return out
+    }
+
+    @Test func defaultIsUnitForBytesAndNoneForFloats() {
+        #expect(Normalization.fitted(nil, to: Self.bytes) == .unit)
+        #expect(Normalization.fitted(nil, to: Self.floats) == .none)
+        // The normalised gather of bytes is the classic one, bit for bit.
+        var classic = [Float](repeating: 0, count: 6)
+        [0, 1, 2].withUnsafeBufferPointer { indices in
+            classic.withUnsafeMutableBufferPointer { out in
+                Self.bytes.gather(rows: indices, into: out.baseAddress!)
+            }
+        }
+        #expect(gathered(Self.bytes, .unit).map(\.bitPattern) == classic.map(\.bitPattern))
+        #expect(gathered(Self.bytes, .none) == [0, 255, 51, 128, 102, 7])
+    }
+
+    @Test func standardizeFitsPopulationMeanAndDeviationPerColumn() {
+        let fitted = Normalization.fitted(.standardize, to: Self.floats)
+        #expect(fitted.kind == .standardize)
+        #expect(fitted.mean == [4, 10, 2])
+        // Column 0: deviations −3, −1, 1, 3 → σ = √5. Column 1 is constant: σ = 1.
+        #expect(fitted.standardDeviation == [Float(5.0.squareRoot()), 1, Float(4.5.squareRoot())])
+
+        let values = gathered(Self.floats, fitted)
+        guard case .floats(var raw) = Self.floats.storage else { return }
+        fitted.apply(to: &raw)
+        #expect(values.map(\.bitPattern) == raw.map(\.bitPattern))
+        #expect(values[1] == 0 && values[4] == 0)  // a constant column becomes 0
+
+        var restored = values
+        fitted.restore(&restored)
+        guard case .floats(let original) = Self.floats.storage else { return }
+        for (a, b) in zip(restored, original) { #expect(abs(a - b) < 1e-5) }
+    }
+
+    @Test func standardizedTrainingUsesTheFittedStatisticsAndRoundTripsAsJSON() throws {
+        let data = TrainerTests.syntheticData()
+        let trainer = try Trainer(
+            model: Autoencoder.initialized(
+                config: AutoencoderConfig(inputSize: 16, hiddenSize: 8), seed: 1),
+            options: TrainingOptions(batchSize: 32, normalization: .standardize),
+            training: data, validation: nil)
+        let normalization = trainer.normalization
+        #expect(normalization == Normalization.fitted(.standardize, to: data))
+        let json = try JSONEncoder().encode(normalization)
+        #expect(try JSONDecoder().decode(Normalization.self, from: json) == normalization)
+        let record = try #require(try trainer.trainEpoch())
+        // Standardised data has unit variance per column: Σ‖x − x̄‖² = N·D, and x̄ = 0.
+        let (fvu, nmse) = (try #require(record.fvu), try #require(record.normalizedMSE))
+        #expect(abs(fvu - nmse) < 1e-5)
+    }
+}

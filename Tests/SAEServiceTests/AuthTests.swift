@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+@testable import SAEService
+
+/// The optional bearer token on `/v1` routes.
+@Suite(.serialized)
+struct AuthTests {
+    static let token = "s3cret-token_value"
+
+    @Test func v1RoutesNeedTheTokenAndOtherRoutesStayOpen() throws {
+        try LiveService.run({ $0.authToken = Self.token }) { service in
+            let port = service.port
+            let missing = try TestHTTPClient.request("GET", "/v1/jobs", port: port)
+            #expect(missing.status == 401)
+            #expect(missing.headers["www-authenticate"] == #"Bearer realm="saed""#)
+            #expect(try RawHTTP.error(missing)["code"] as? String == "unauthorized")
+
+            for header in ["Bearer wrong", "Bearer \(Self.token)x", "Bearer ", "Basic \(Self.token)", Self.token] {
+                let refused = try TestHTTPClient.request("GET", "/v1/jobs", port: port,
+                                                         headers: ["Authorization": header])
+                #expect(refused.status == 401, "\(header)")
+            }
+            let wrong = try TestHTTPClient.request("GET", "/v1/models", port: port,
+                                                   headers: ["Authorization": "Bearer nope"])
+            #expect(wrong.headers["www-authenticate"]?.contains(#"error="invalid_token""#) == true)
+
+            let allowed = ["Authorization": "bearer \(Self.token)"]
+            #expect(try TestHTTPClient.request("GET", "/v1/jobs", port: port, headers: allowed).status == 200)
+            #expect(try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: "{}").status == 401,
+                    "refused before the body is judged")
+            #expect(try TestHTTPClient.request("GET", "/v1/examples", port: port).status == 401, "dashboard data too")
+            #expect(try TestHTTPClient.request("GET", "/v1/openapi.json", port: port).status == 401)
+            for open in ["/", "/healthz", "/readyz", "/metrics"] {
+                #expect(try TestHTTPClient.request("GET", open, port: port).status == 200, "\(open)")
+            }
+            let metrics = try TestHTTPClient.request("GET", "/metrics", port: port).text
+            #expect(metrics.contains(#"saed_http_requests_total{method="GET",route="/v1/jobs",status="401"} 6"#))
+        }
+    }
+
+    @Test func withoutATokenEverythingIsOpen() throws {
+        try LiveService.run { service in
+            #expect(!service.auth.isEnabled)
+            let response = try TestHTTPClient.request("GET", "/v1/jobs", port: service.port)
+            #expect(response.status == 200)
+        }
+    }
+
+    @Test func comparisonIsExactWhateverTheLengths() {
+        let expected = Array(Self.token.utf8)
+        #expect(BearerAuth.constantTimeEquals(expected, expected))
+        #expect(!BearerAuth.constantTimeEquals(Array(expected.dropLast()), expected))
+        #expect(!BearerAuth.constantTimeEquals(expected + [0], expected))
+        #expect(!BearerAuth.constantTimeEquals([], expected))
+        var flipped = expected
+        flipped[0] ^= 1
+        #expect(!BearerAuth.constantTimeEquals(flipped, expected))
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import SAECore
+import Testing
+@testable import SAEService
+
+/// Uploading datasets, naming them in jobs, and deleting them, through the live API.
+@Suite(.serialized)
+struct DatasetAPITests {
+    /// 64 rows of 4 values in [0, 1], as CSV.
+    static let csv: [UInt8] = Array((0..<64).map { row in
+        (0..<4).map { column in String(Double((row * 7 + column) % 5) / 4) }.joined(separator: ",")
+    }.joined(separator: "\n").utf8)
+
+    /// A 3 × 2 float32 array as NumPy saves it.
+    static var npy: [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (3, 2), }"
+        header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+        let length = UInt16(header.utf8.count)
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+            + Array(header.utf8) + Float32Bytes.encode([0, 0.5, 1, 1.5, 2, 2.5])
+    }
+
+    /// A gzip-compressed IDX file of 5 images of 2 × 2 bytes.
+    static func gzipIDX() throws -> [UInt8] {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory() + "saed-idx-\(UUID().uuidString).gz")
+        defer { try? FileManager.default.removeItem(at: url) }
+        try IDX.write((0..<20).map(Double.init), as: .ubyte, shape: [5, 2, 2], to: url, compressed: true)
+        return try AtomicFile.read(contentsOf: url)
+    }
+
+    static func upload(_ body: [UInt8], _ query: String = "", contentType: String = "application/octet-stream",
+                       port: Int) throws -> TestResponse {
+        try RawHTTP.send("POST", "/v1/datasets\(query)", port: port, body: body, headers: ["Content-Type": contentType])
+    }
+
+    @Test func csvNpyAndGzipIDXUploadsReportRowsAndWidthAndAreListed() throws {
+        try LiveService.run { service in
+            let csv = try Self.upload(Self.csv, "?name=ramp", contentType: "text/csv", port: service.port)
+            #expect(csv.status == 201, "\(csv.text)")
+            let csvInfo = try csv.json()
+            let id = try #require(csvInfo["id"] as? String)
+            #expect(csv.headers["location"] == "/v1/datasets/\(id)")
+            #expect(csvInfo["rows"] as? Int == 64 && csvInfo["width"] as? Int == 4)
+            #expect(csvInfo["format"] as? String == "csv" && csvInfo["name"] as? String == "ramp")
+
+            // NPY and IDX found from their first bytes alone.
+            let npy = try Self.upload(Self.npy, port: service.port).json()
+            #expect(npy["format"] as? String == "npy" && npy["rows"] as? Int == 3 && npy["width"] as? Int == 2)
+            let idx = try Self.upload(try Self.gzipIDX(), port: service.port).json()
+            #expect(idx["format"] as? String == "idx" && idx["compressed"] as? Bool == true)
+            #expect(idx["rows"] as? Int == 5 && idx["width"] as? Int == 4)
+
+            let listed = try TestHTTPClient.request("GET", "/v1/datasets", port: service.port).json()
+            let ids = (listed["datasets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(ids.count == 3 && ids.last == id)
+            let shown = try TestHTTPClient.request("GET", "/v1/datasets/\(id)", port: service.port).json()
+            #expect(shown["path"] as? String == "uploads/\(id).csv")
+        }
+    }
+
+    @Test func unreadableUploadsAre422NamingTheUploadAndLeaveNothingBehind() throws {
+        try LiveService.run { service in
+            let ragged = try Self.upload(Array("1,2,3\n4,5\n".utf8), "?name=acts", contentType: "text/csv",
+                                         port: service.port)
+            #expect(ragged.status == 422)
+            let error = try RawHTTP.error(ragged)
+            #expect(error["code"] as? String == "csv_ragged_row")
+            let message = error["message"] as? String ?? ""
+            #expect(message.contains("uploaded dataset \"acts\"") && message.contains("line 2"), "\(message)")
+            #expect(!message.contains("ds_"), "the message names the upload, not its file: \(message)")
+
+            let notNPY = try Self.upload(Array("hello".utf8), "?format=npy", port: service.port)
+            #expect(notNPY.status == 422)
+            #expect(try RawHTTP.error(notNPY)["code"] as? String == "npy_bad_magic")
+            let json = try Self.upload(Array("{}".utf8), contentType: "application/json", port: service.port)
+            #expect(json.status == 415)
+            #expect(try RawHTTP.error(json)["code"] as? String == "unsupported_media_type")
+            let format = try Self.upload(Self.csv, "?format=parquet", port: service.port)
+            #expect(format.status == 400)
+            #expect(try RawHTTP.error(format)["field"] as? String == "format")
+            let empty = try Self.upload([], port: service.port)
+            #expect(empty.status == 400)
+            #expect(try RawHTTP.error(empty)["field"] as? String == "(body)")
+
+            #expect(service.uploads.list().isEmpty)
+            let folder = service.config.datasetsDirectory + "/" + DatasetStore.folder
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+        }
+    }
+
+    @Test func uploadsOverTheUploadLimitAre413NamingTheLimit() throws {
+        try LiveService.run({ $0.maxUploadBytes = 4096 }) { service in
+            let ones = [UInt8](repeating: 0x31, count: 5000)
+            let response = try Self.upload(ones, contentType: "text/csv", port: service.port)
+            #expect(response.status == 413)
+            #expect(try (RawHTTP.error(response)["message"] as? String ?? "").contains("4096"))
+            // The upload limit is the route's own: a 5000-byte job body is still read (and refused as JSON).
+            let spaces = [UInt8](repeating: 0x20, count: 5000)
+            let job = try RawHTTP.send("POST", "/v1/jobs", port: service.port, body: spaces)
+            #expect(job.status == 400)
+        }
+    }
+
+    @Test func jobsTrainOnAnUploadByIDAndDeletingItWaitsForThemToEnd() throws {
+        try LiveService.run { service in
+            let port = service.port
+            let uploaded = try Self.upload(Self.csv, contentType: "text/csv", port: port).json()
+            let id = try #require(uploaded["id"] as? String)
+
+            // A short job trains on it and gives a model of its width.
+            let short = #"{"dataset": {"id": "\#(id)"}, "model": {"hidden_size": 3}, "epochs": 2, "batch_size": 16}"#
+            let shortID = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: short)
+                .json()["id"] as? String)
+            _ = try TestHTTPClient.request("GET", "/v1/jobs/\(shortID)/events", port: port)  // until it ends
+            let finished = try TestHTTPClient.request("GET", "/v1/jobs/\(shortID)", port: port).json()
+            #expect(finished["state"] as? String == "succeeded", "\(finished)")
+            let modelID = try #require(finished["model_id"] as? String)
+            #expect(try service.models.info(id: modelID).inputSize == 4)
+
+            // While a job that has not ended reads it, the dataset stays.
+            let long = #"{"dataset": {"id": "\#(id)", "limit": 32}, "model": {"hidden_size": 3}, "epochs": 100000}"#
+            let longID = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: long)
+                .json()["id"] as? String)
+            let refused = try TestHTTPClient.request("DELETE", "/v1/datasets/\(id)", port: port)
+            #expect(refused.status == 409)
+            #expect(try (RawHTTP.error(refused)["message"] as? String ?? "").contains(longID))
+
+            _ = try TestHTTPClient.request("POST", "/v1/jobs/\(longID)/cancel", port: port, body: "")
+            _ = try TestHTTPClient.request("GET", "/v1/jobs/\(longID)/events", port: port)
+            #expect(try TestHTTPClient.request("DELETE", "/v1/datasets/\(id)", port: port).status == 204)
+            #expect(try TestHTTPClient.request("GET", "/v1/datasets/\(id)", port: port).status == 404)
+            let orphan = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: short)
+            #expect(orphan.status == 422)
+            #expect(try RawHTTP.error(orphan)["code"] as? String == "dataset_not_found")
+        }
+    }
+
+    @Test func datasetIDsThatCouldNameOtherFilesAreRefused() throws {
+        try LiveService.run { service in
+            let port = service.port
+            for target in ["/v1/datasets/..%2Fsaed.db", "/v1/datasets/a.csv", "/v1/datasets/%2Fetc%2Fpasswd"] {
+                let response = try TestHTTPClient.request("GET", target, port: port)
+                #expect(response.status == 400, "\(target)")
+                #expect(try RawHTTP.error(response)["field"] as? String == "id")
+            }
+            let job = try TestHTTPClient.request("POST", "/v1/jobs", port: port,
+                                                 body: #"{"dataset": {"id": "../../etc/passwd"}}"#)
+            #expect(job.status == 400)
+            #expect(try RawHTTP.error(job)["field"] as? String == "dataset.id")
+            let both = try TestHTTPClient.request("POST", "/v1/jobs", port: port,
+                                                  body: #"{"dataset": {"id": "ds_1", "path": "x.csv"}}"#)
+            let message = try RawHTTP.error(both)["message"] as? String ?? ""
+            #expect(both.status == 400 && message.contains("exactly one"))
+        }
+    }
+
+    @Test func uploadsSurviveARestartAndStrayFilesAreRemoved() throws {
+        let directory = try EndToEndTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = EndToEndTests.makeConfig(dataDirectory: directory)
+        var service = try Service(config: config, logger: .none)
+        try service.start()
+        let uploaded = try Self.upload(Self.csv, contentType: "text/csv", port: service.port).json()
+        let id = try #require(uploaded["id"] as? String)
+        service.stop()
+
+        // A file some interrupted upload left, with no row.
+        let stray = config.datasetsDirectory + "/uploads/ds_0000000000000000.csv"
+        try Data("1,2\n".utf8).write(to: URL(fileURLWithPath: stray))
+        service = try Service(config: config, logger: .none)
+        try service.start()
+        defer { service.stop() }
+        #expect(service.uploads.list().map(\.id) == [id])
+        #expect(!FileManager.default.fileExists(atPath: stray))
+        let body = #"{"dataset": {"id": "\#(id)"}, "model": {"hidden_size": 2}, "epochs": 1}"#
+        #expect(try TestHTTPClient.request("POST", "/v1/jobs:validate", port: service.port, body: body).status == 200)
+    }
+}
