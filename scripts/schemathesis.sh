@@ -28,7 +28,8 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
     # Python 3.11's ast module trips Hypothesis on some generated cases ("AST constructor
     # recursion depth mismatch"), so prefer 3.12 or later when one is installed.
     python=python3
-    for candidate in python3.13 python3.12; do
+    pyenv_root=$(pyenv root 2>/dev/null || true)
+    for candidate in python3.13 python3.12 ${pyenv_root:+"$pyenv_root"/versions/3.1[2-9]*/bin/python3}; do
         if "$candidate" -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then
             python=$candidate
             break
@@ -41,7 +42,7 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
 fi
 
 if [ -n "${SAED_BIN:-}" ]; then
-    saed=$SAED_BIN
+    saed=$(cd "$(dirname "$SAED_BIN")" && pwd)/$(basename "$SAED_BIN")
 else
     swift build --product saed >&2
     saed="$(swift build --show-bin-path)/saed"
@@ -78,8 +79,10 @@ base="http://127.0.0.1:$port"
 field() { python3 -c 'import json, sys; print(json.load(sys.stdin)[sys.argv[1]])' "$1"; }
 seed() {
     local dataset job model imported
-    dataset=$(python3 -c 'print("\n".join(",".join(str((r * 7 + c) % 5 / 4) for c in range(4)) for r in range(64)))' |
-        curl -sf -X POST "$base/v1/datasets?format=csv&name=$1" -H 'Content-Type: text/csv' --data-binary @- | field id)
+    # 64 rows of 4 values in [0, 1].
+    dataset=$(python3 -c 'for r in range(64): print(",".join(str((r * 7 + c) % 5 / 4) for c in range(4)))' |
+        curl -sf -X POST "$base/v1/datasets?format=csv&name=$1" -H 'Content-Type: text/csv' --data-binary @- |
+        field id)
     local spec="{\"dataset\": {\"id\": \"$dataset\"}, \"model\": {\"hidden_size\": 3}, \"epochs\": 2}"
     job=$(curl -sf -X POST "$base/v1/jobs" -H 'Content-Type: application/json' -d "$spec" | field id)
     for _ in $(seq 1 300); do
@@ -148,6 +151,9 @@ seed_option=()
 # upload route can promise, since whether bytes are a dataset or a model is their content.
 started=$(date +%s)
 status=0
+# From the temporary directory, so schemathesis and Hypothesis keep their caches there.
+venv=$(cd "$venv" && pwd)
+cd "$work"
 timeout "$limit" "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" \
     run "$base/v1/openapi.json" \
     --checks all \
@@ -164,6 +170,6 @@ echo "schemathesis.sh: finished in $(( $(date +%s) - started )) s with status $s
 if grep -q ' error ' "$work/saed.log"; then
     echo "schemathesis.sh: the daemon logged errors:" >&2
     grep ' error ' "$work/saed.log" >&2
-    status=${status/#0/1}
+    [ "$status" -ne 0 ] || status=1
 fi
 exit "$status"

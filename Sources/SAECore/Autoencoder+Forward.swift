@@ -15,8 +15,11 @@ struct EncoderBuffers {
     /// B × H receiving 1 for kept and 0 for dropped latents; written when given and the
     /// selection drops any.
     let mask: UnsafeMutablePointer<Float>?
-    /// Working space for the selection: H floats, or B × H for batch top-k.
+    /// Working space for the selection: at least H floats, and B × H for batch top-k. With
+    /// B × H, per-row top-k runs on several cores.
     let scratch: UnsafeMutablePointer<Float>
+    /// How many floats `scratch` holds.
+    let scratchCount: Int
 }
 
 extension Autoencoder {
@@ -73,10 +76,16 @@ extension Autoencoder {
         case .none:
             return
         case .topK(let k):
-            for row in 0..<rows {
-                TopKSelection.keepLargest(
-                    k, of: code + row * hiddenSize, count: hiddenSize,
-                    mask: mask.map { $0 + row * hiddenSize }, scratch: buffers.scratch)
+            // Rows are independent; each chunk of rows takes its own part of the scratch.
+            let isSplit = buffers.scratchCount >= rows * hiddenSize
+            let minimum = isSplit ? max(1, 8192 / hiddenSize) : rows
+            Parallel.forEachChunk(of: rows, minimumChunk: minimum) { chunk in
+                let scratch = buffers.scratch + (isSplit ? chunk.lowerBound * hiddenSize : 0)
+                for row in chunk {
+                    TopKSelection.keepLargest(
+                        k, of: code + row * hiddenSize, count: hiddenSize,
+                        mask: mask.map { $0 + row * hiddenSize }, scratch: scratch)
+                }
             }
         case .batchTopK(let k):
             // The whole batch is one row of B·H values, so earlier rows win ties.
@@ -131,9 +140,9 @@ extension Autoencoder {
             x.count == rows * inputSize, "x has \(x.count) values, not \(rows)×\(inputSize)")
         if rows == 0 { return [] }
         let selection = config.inferenceSelection
-        let isBatchWide = if case .batchTopK = selection { true } else { false }
         var code = [Float](repeating: 0, count: rows * hiddenSize)
-        var scratch = [Float](repeating: 0, count: isBatchWide ? rows * hiddenSize : hiddenSize)
+        var scratch = [Float](
+            repeating: 0, count: selection.isSelective ? rows * hiddenSize : hiddenSize)
         var centered = [Float](repeating: 0, count: config.subtractsDecoderBias ? x.count : 0)
         let flat = flatParameters()
         let layout = ParameterLayout(config)
@@ -145,7 +154,8 @@ extension Autoencoder {
                             // safe: rows, inputSize and hiddenSize are positive
                             let buffers = EncoderBuffers(
                                 code: code.baseAddress!, centered: centered.baseAddress,
-                                preActivation: nil, mask: nil, scratch: scratch.baseAddress!)
+                                preActivation: nil, mask: nil, scratch: scratch.baseAddress!,
+                                scratchCount: scratch.count)
                             _ = Self.encodeKernel(
                                 x: x.baseAddress!, rows: rows, config: config,
                                 selection: selection,

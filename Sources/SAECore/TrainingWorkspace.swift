@@ -57,8 +57,9 @@ final class TrainingWorkspace {
     let dCode: UnsafeMutablePointer<Float>
     /// 1 for latents the selection kept, else 0, B × H (selective training only).
     let mask: UnsafeMutablePointer<Float>
-    /// Selection and KL working space: B × H with batch top-k, else H.
+    /// Selection and KL working space: B × H with a selective code, else H.
     let scratch: UnsafeMutablePointer<Float>
+    private let scratchCount: Int
     /// `x − b_dec`, B × D (only when the model subtracts the decoder bias).
     let centered: UnsafeMutablePointer<Float>?
     /// Pre-activations before selection, B × H (only with AuxK).
@@ -72,6 +73,8 @@ final class TrainingWorkspace {
     /// The smallest positive activation the last training batch kept, or nil when none was
     /// positive (batch top-k's threshold statistic; nil for other selections).
     private(set) var smallestKeptActivation: Float?
+    /// Whether ``kept`` lists every non-zero entry of the last training batch's code.
+    private(set) var isKeptIndexCurrent = false
 
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
     /// products beat OpenBLAS's dense ones (measured at 784 → 1024, batch 256, two cores).
@@ -86,9 +89,6 @@ final class TrainingWorkspace {
         let (d, h) = (config.inputSize, config.hiddenSize)
         let codeCount = capacity * h
         let outputCount = capacity * d
-        let isBatchWide = [objective.selection, config.inferenceSelection].contains {
-            if case .batchTopK = $0 { true } else { false }
-        }
         let isSelective = objective.selection.isSelective
             || config.inferenceSelection.isSelective
 
@@ -97,7 +97,8 @@ final class TrainingWorkspace {
         dOutput = .zeroed(outputCount)
         dCode = .zeroed(codeCount)
         mask = .zeroed(objective.selection.isSelective ? codeCount : 1)
-        scratch = .zeroed(isBatchWide ? max(codeCount, h) : h)
+        scratchCount = isSelective ? max(codeCount, h) : h
+        scratch = .zeroed(scratchCount)
         centered = config.subtractsDecoderBias ? .zeroed(outputCount) : nil
         let hasAuxiliary = objective.sparsity.hasAuxiliaryLoss
         preActivation = hasAuxiliary ? .zeroed(codeCount) : nil
@@ -147,6 +148,7 @@ final class TrainingWorkspace {
         let selection = objective.selection
         let input = encode(x: x, rows: rows, p: p, selection: selection, isTraining: true)
         let isSparse = selection.keptPerRow != nil && indexKept(rows: rows, fromMask: true)
+        isKeptIndexCurrent = selection.keptPerRow != nil
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
 
         // Loss, and ∂loss/∂logits.
@@ -223,6 +225,7 @@ final class TrainingWorkspace {
         precondition(rows > 0 && rows <= capacity, "batch of \(rows) rows, capacity \(capacity)")
         let (d, hidden) = (config.inputSize, config.hiddenSize)
         let p = ParameterPointers(parameters, layout)
+        isKeptIndexCurrent = false
         _ = encode(x: x, rows: rows, p: p, selection: selection, isTraining: false)
         let isSparse =
             selection.isSelective && kept.capacity >= rows * hidden
@@ -253,7 +256,8 @@ extension TrainingWorkspace {
     ) -> UnsafePointer<Float> {
         let buffers = EncoderBuffers(
             code: code, centered: centered, preActivation: isTraining ? preActivation : nil,
-            mask: isTraining && selection.isSelective ? mask : nil, scratch: scratch)
+            mask: isTraining && selection.isSelective ? mask : nil, scratch: scratch,
+            scratchCount: scratchCount)
         return Autoencoder.encodeKernel(
             x: x, rows: rows, config: config, selection: selection, parameters: p,
             buffers: buffers)

@@ -160,7 +160,8 @@ extension Routes {
             var reader = try JSONObjectReader(value, path: path)
             guard case .array(let indices)? = reader.value("indices"), case .array(let values)? = reader.value("values")
             else {
-                throw ServiceError.invalidField(path: path, message: "a sparse row needs arrays \"indices\" and \"values\"")
+                throw ServiceError.invalidField(
+                    path: path, message: "a sparse row needs arrays \"indices\" and \"values\"")
             }
             try reader.rejectUnknownFields()
             guard indices.count == values.count else {
@@ -239,7 +240,8 @@ extension Routes {
     private static func checkDeclaredRows(_ request: HTTPRequest, rows: Int) throws {
         guard let declared = request.headers["X-Rows"] else { return }
         guard Int(declared.trimmingCharacters(in: .whitespaces)) == rows else {
-            throw ServiceError.invalidField(path: "X-Rows", message: "says \"\(declared)\" but the body holds \(rows) rows")
+            throw ServiceError.invalidField(
+                path: "X-Rows", message: "says \"\(declared)\" but the body holds \(rows) rows")
         }
     }
 

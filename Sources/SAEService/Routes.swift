@@ -65,7 +65,7 @@ struct Routes: Sendable {
             let pattern = route.pattern
             server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil) { request in
                 let started = DispatchTime.now().uptimeNanoseconds
-                var response: HTTPResponse
+                let response: HTTPResponse
                 do {
                     if isProtected { try auth.check(request) }
                     response = try handler(request)
@@ -153,7 +153,9 @@ struct Routes: Sendable {
         let id = request.pathParameters["id"] ?? ""
         _ = try service.jobs.job(id: id)  // 404 before the stream starts
         // Both are checked; the header, which a reconnecting EventSource sends, wins.
-        let afterQuery = try request.query["after"].map { try Self.queryInteger($0, name: "after", in: 0...Int(Int32.max)) }
+        let afterQuery = try request.query["after"].map {
+            try Self.queryInteger($0, name: "after", in: 0...Int(Int32.max))
+        }
         let afterHeader = try request.headers["Last-Event-ID"].map {
             try Self.queryInteger($0, name: "Last-Event-ID", in: 0...Int(Int32.max))
         }

@@ -59,7 +59,7 @@ struct MatrixJSONTests {
     }
 
     @Test func rowsAreWrittenAsValidJSONThatReadsBackExactly() throws {
-        let values: [Float] = [0, 1, -0.1, 1e-5, 3.4028235e38, 1.0e-45, 0.33333334]
+        let values: [Float] = [0, 1, -0.1, 1e-5, 3.4028235e38, Float(bitPattern: 1), 0.33333334]
         var out: [UInt8] = []
         try MatrixJSON.appendRows(values, width: 7, to: &out, what: "codes")
         let parsed = try #require(try JSONSerialization.jsonObject(with: Data(out)) as? [[Double]])

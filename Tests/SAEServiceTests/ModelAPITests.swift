@@ -148,7 +148,8 @@ struct ModelAPITests {
                 (#"{"codes": [{"indices": [1]}]}"#, "codes[0]"),
             ]
             for (body, field) in bad {
-                let response = try TestHTTPClient.request("POST", "/v1/models/model_tiny/decode", port: port, body: body)
+                let response = try TestHTTPClient.request("POST", "/v1/models/model_tiny/decode", port: port,
+                                                          body: body)
                 #expect(response.status == 400, "\(body)")
                 #expect(try RawHTTP.error(response)["field"] as? String == field, "\(body)")
             }
