@@ -157,23 +157,8 @@ final class TrainingWorkspace {
             decoderActivation: config.decoderActivation, gradient: dOutput)
 
         // Decoder: db_dec = Σ_rows dOutput, dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
+        backpropagateDecoder(rows: rows, isSparse: isSparse, wDec: p.wDec, dWDec: dWDec)
         sumRows(dOutput, rows: rows, width: d, into: dBDec)
-        if isSparse {
-            dWDec.update(repeating: 0, count: hidden * d)
-            SparseProducts.addTransposedProduct(
-                pattern: kept, weights: kept.values, rows: rows, times: dOutput, width: d,
-                into: dWDec)
-            SparseProducts.maskedProduct(
-                dOutput, transposing: p.wDec, width: d, pattern: kept, rows: rows,
-                into: keptGradients)
-        } else {
-            BLAS.gemm(
-                transposeA: true, transposeB: false, m: hidden, n: d, k: rows,
-                a: code, b: dOutput, c: dWDec)
-            BLAS.gemm(
-                transposeA: false, transposeB: true, m: rows, n: hidden, k: d,
-                a: dOutput, b: p.wDec, c: dCode)
-        }
 
         // AuxK: the dead latents' reconstruction of the residual adds to dW_dec.
         var auxiliaryLoss = 0.0
@@ -299,6 +284,33 @@ extension TrainingWorkspace {
             (output + row * d).update(from: p.bDec, count: d)
         }
         SparseProducts.multiply(kept, rows: rows, by: p.wDec, width: d, addingInto: output)
+    }
+
+    /// Writes dW_dec = hᵀ·dOutput and ∂loss/∂h = dOutput·W_decᵀ (into ``keptGradients`` at the
+    /// kept entries with sparse products, else into ``dCode``).
+    private func backpropagateDecoder(
+        rows: Int,
+        isSparse: Bool,
+        wDec: UnsafePointer<Float>,
+        dWDec: UnsafeMutablePointer<Float>
+    ) {
+        let (d, hidden) = (config.inputSize, config.hiddenSize)
+        guard isSparse else {
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: hidden, n: d, k: rows,
+                a: code, b: dOutput, c: dWDec)
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: rows, n: hidden, k: d,
+                a: dOutput, b: wDec, c: dCode)
+            return
+        }
+        dWDec.update(repeating: 0, count: hidden * d)
+        SparseProducts.addTransposedProduct(
+            pattern: kept, weights: kept.values, rows: rows, times: dOutput, width: d,
+            into: dWDec)
+        SparseProducts.maskedProduct(
+            dOutput, transposing: wDec, width: d, pattern: kept, rows: rows,
+            into: keptGradients)
     }
 
     /// Adds the sparsity penalty's gradient to ∂loss/∂h and takes it back through the

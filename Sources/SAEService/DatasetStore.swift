@@ -133,7 +133,7 @@ package final class DatasetStore: Sendable {
             try database.execute(
                 "INSERT INTO datasets (id, created_at, info) VALUES (?, ?, ?)",
                 [.text(id), .real(info.createdAt.timeIntervalSince1970),
-                 .text(String(decoding: APIJSON.bytes(info), as: UTF8.self))])
+                 .text(String(decoding: try APIJSON.bytes(info), as: UTF8.self))])
         } catch {
             try? FileManager.default.removeItem(at: url)
             logger.error("dataset store write failed", ["dataset.id": id, "error": "\(error)"])

@@ -149,7 +149,9 @@ package struct Job: Codable, Sendable {
     }
 
     private static func encode(_ value: some Encodable) -> String {
-        String(decoding: APIJSON.bytes(value), as: UTF8.self)
+        // Event payloads are state names, ids and epoch records; the trainer throws before it
+        // would produce a non-finite record, so encoding cannot fail here.
+        String(decoding: (try? APIJSON.bytes(value)) ?? Array("{}".utf8), as: UTF8.self)
     }
 }
 
@@ -185,9 +187,9 @@ package enum APIJSON {
         init?(intValue: Int) { nil }
     }
 
-    /// Encodes a value the service built itself; such values always encode.
-    package static func bytes(_ value: some Encodable) -> [UInt8] {
-        guard let data = try? encoder.encode(value) else { return Array("{}".utf8) }
-        return [UInt8](data)
+    /// Encodes a value for a response or a stored record. Throws when it holds a number JSON
+    /// cannot carry (an infinite or NaN float); callers check values from user input first.
+    package static func bytes(_ value: some Encodable) throws -> [UInt8] {
+        [UInt8](try encoder.encode(value))
     }
 }

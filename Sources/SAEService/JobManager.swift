@@ -26,6 +26,7 @@ package final class JobManager: @unchecked Sendable {
 
     private let store: JobStore
     private let models: ModelStore
+    private let metrics: Metrics
     /// Where each running job's training state is kept after every epoch, `<job id>.ckpt`.
     private let checkpoints: URL
     private let datasets: DatasetCatalog
@@ -38,10 +39,11 @@ package final class JobManager: @unchecked Sendable {
     /// with `resumesInterruptedJobs` false it fails instead, saying why.
     package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog, checkpoints: URL,
                  maxConcurrentJobs: Int, maxQueuedJobs: Int, resumesInterruptedJobs: Bool = true,
-                 logger: Logger) throws {
+                 metrics: Metrics = Metrics(), logger: Logger) throws {
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         self.store = store
         self.models = models
+        self.metrics = metrics
         self.checkpoints = checkpoints
         self.datasets = datasets
         self.maxConcurrentJobs = maxConcurrentJobs
@@ -273,6 +275,7 @@ package final class JobManager: @unchecked Sendable {
                 // The record is stored before the checkpoint: after a crash between the two,
                 // the job resumes one epoch early and re-runs it to the same record.
                 update(id) { $0.record(record) }
+                metrics.observeEpoch(record)
                 saveCheckpoint(of: trainer, forJob: id, logger: log)
                 log.info("epoch finished", Self.figures(record))
             }

@@ -46,6 +46,42 @@ package enum MatrixJSON {
         out.append(UInt8(ascii: "]"))
     }
 
+    /// Appends each row as `{"indices": [...], "values": [...]}` of its non-zero entries.
+    package static func appendSparseRows(_ values: [Float], width: Int, to out: inout [UInt8], what: String) throws {
+        out.append(UInt8(ascii: "["))
+        let rows = width == 0 ? 0 : values.count / width
+        for row in 0..<rows {
+            let entries = (row * width..<(row + 1) * width).filter { values[$0] != 0 }
+            guard entries.allSatisfy({ values[$0].isFinite }) else {
+                throw ServiceError.nonFiniteOutput(what: what, row: row)
+            }
+            if row > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: #"{"indices":["#.utf8)
+            for (position, entry) in entries.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                out.append(contentsOf: String(entry - row * width).utf8)
+            }
+            out.append(contentsOf: #"],"values":["#.utf8)
+            for (position, entry) in entries.enumerated() {
+                if position > 0 { out.append(UInt8(ascii: ",")) }
+                appendNumber(values[entry], to: &out)
+            }
+            out.append(contentsOf: "]}".utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
+    /// Appends `[v, ...]` of finite doubles.
+    package static func appendList(_ values: [Double], to out: inout [UInt8], what: String) throws {
+        out.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            guard value.isFinite else { throw ServiceError.nonFiniteOutput(what: what, row: index) }
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            out.append(contentsOf: (value == 0 ? "0" : value.description).utf8)
+        }
+        out.append(UInt8(ascii: "]"))
+    }
+
     /// Appends a finite float as its shortest round-trip decimal (`0.1`, `1e-05`, `0`).
     package static func appendNumber(_ value: Float, to out: inout [UInt8]) {
         if value == 0 {

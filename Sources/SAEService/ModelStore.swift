@@ -67,7 +67,7 @@ package final class ModelStore: Sendable {
     /// Writes the weights and `cfg.json` atomically, records the model, then makes it visible.
     package func save(_ model: Autoencoder, info: ModelInfo) throws {
         let folder = directory.appendingPathComponent(info.id)
-        let json = APIJSON.bytes(info)
+        let json = try APIJSON.bytes(info)
         try model.save(to: folder, configJSON: Data(json))
         try database.execute(
             "INSERT OR REPLACE INTO models (id, created_at, info) VALUES (?, ?, ?)",

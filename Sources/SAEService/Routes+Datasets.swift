@@ -23,15 +23,15 @@ extension Routes {
         let info = try service.uploads.add(request.body, format: format, name: name)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/datasets/\(info.id)")
-        return .json(201, APIJSON.bytes(info), headers: headers)
+        return .json(201, try APIJSON.bytes(info), headers: headers)
     }
 
     private func listDatasets(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(["datasets": service.uploads.list()]))
+        .json(200, try APIJSON.bytes(["datasets": service.uploads.list()]))
     }
 
     private func showDataset(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(try service.uploads.info(id: datasetID(request))))
+        .json(200, try APIJSON.bytes(try service.uploads.info(id: datasetID(request))))
     }
 
     /// `DELETE /v1/datasets/ID`: 204, or 409 while a job that has not ended reads it.

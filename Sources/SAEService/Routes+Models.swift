@@ -25,11 +25,11 @@ extension Routes {
     // MARK: - Stored models
 
     private func listModels(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(["models": service.models.list()]))
+        .json(200, try APIJSON.bytes(["models": service.models.list()]))
     }
 
     private func showModel(_ request: HTTPRequest) throws -> HTTPResponse {
-        .json(200, APIJSON.bytes(try service.models.info(id: modelID(request))))
+        .json(200, try APIJSON.bytes(try service.models.info(id: modelID(request))))
     }
 
     /// `POST /v1/models?name=`: a safetensors body becomes a new model (201 with its info).
@@ -41,7 +41,7 @@ extension Routes {
         let info = try service.models.importWeights(request.body, name: name)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/models/\(info.id)")
-        return .json(201, APIJSON.bytes(info), headers: headers)
+        return .json(201, try APIJSON.bytes(info), headers: headers)
     }
 
     private func deleteModel(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -80,23 +80,26 @@ extension Routes {
             service.metrics.observeRows(rows, operation: "encode")
             return Self.rawResponse(codes, rows: rows, columns: width)
         }
-        var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
-        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
-                                             width: model.config.inputSize, maxRows: service.config.maxEncodeRows)
+        let body = try MatrixJSON.parse(request.body, field: "inputs", width: model.config.inputSize,
+                                        maxRows: service.config.maxEncodeRows)
+        var reader = try JSONObjectReader(.object(body.fields), path: "")
         let format = try reader.string("format") ?? "dense"
         try reader.rejectUnknownFields()
-        try Self.checkDeclaredRows(request, rows: rows)
+        try Self.checkDeclaredRows(request, rows: body.rows)
         guard format == "dense" || format == "sparse" else {
             throw ServiceError.invalidField(
                 path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
         }
-        let codes = model.encode(inputs, rows: rows)
-        service.metrics.observeRows(rows, operation: "encode")
+        let codes = model.encode(body.values, rows: body.rows)
+        service.metrics.observeRows(body.rows, operation: "encode")
+        var out = Array(#"{"codes":"#.utf8)
         if format == "dense" {
-            return .json(200, APIJSON.bytes(["codes": Self.rows(codes, width: width)]))
+            try MatrixJSON.appendRows(codes, width: width, to: &out, what: "codes")
+        } else {
+            try MatrixJSON.appendSparseRows(codes, width: width, to: &out, what: "codes")
         }
-        let sparse = (0..<rows).map { row in SparseRow(codes[row * width..<(row + 1) * width]) }
-        return .json(200, APIJSON.bytes(["codes": sparse]))
+        out.append(UInt8(ascii: "}"))
+        return .json(200, out)
     }
 
     private func reconstruct(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -108,10 +111,10 @@ extension Routes {
             service.metrics.observeRows(rows, operation: "reconstruct")
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
-        var reader = try JSONObjectReader(JSONValue.parse(request.body), path: "")
-        let (rows, inputs) = try Self.matrix(reader.value("inputs"), field: "inputs",
-                                             width: width, maxRows: service.config.maxEncodeRows)
-        try reader.rejectUnknownFields()
+        let body = try MatrixJSON.parse(request.body, field: "inputs", width: width,
+                                        maxRows: service.config.maxEncodeRows)
+        try JSONObjectReader(.object(body.fields), path: "").rejectUnknownFields()
+        let (rows, inputs) = (body.rows, body.values)
         try Self.checkDeclaredRows(request, rows: rows)
         let outputs = model.reconstruct(inputs, rows: rows)
         service.metrics.observeRows(rows, operation: "reconstruct")
@@ -123,8 +126,12 @@ extension Routes {
             }
             return sum / Double(width)
         }
-        let answer = ReconstructResponse(reconstructions: Self.rows(outputs, width: width), mse: mse)
-        return .json(200, APIJSON.bytes(answer))
+        var out = Array(#"{"reconstructions":"#.utf8)
+        try MatrixJSON.appendRows(outputs, width: width, to: &out, what: "reconstructions")
+        out.append(contentsOf: #","mse":"#.utf8)
+        try MatrixJSON.appendList(mse, to: &out, what: "mse")
+        out.append(UInt8(ascii: "}"))
+        return .json(200, out)
     }
 
     private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -144,7 +151,10 @@ extension Routes {
         try Self.checkDeclaredRows(request, rows: rows)
         let outputs = model.decode(codes, rows: rows)
         service.metrics.observeRows(rows, operation: "decode")
-        return .json(200, APIJSON.bytes(["outputs": Self.rows(outputs, width: width)]))
+        var out = Array(#"{"outputs":"#.utf8)
+        try MatrixJSON.appendRows(outputs, width: width, to: &out, what: "outputs")
+        out.append(UInt8(ascii: "}"))
+        return .json(200, out)
     }
 
     // MARK: - Helpers

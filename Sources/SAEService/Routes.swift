@@ -63,7 +63,10 @@ struct Routes: Sendable {
             let isProtected = BearerAuth.protects(pattern: route.pattern)
             let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
             let pattern = route.pattern
-            server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil) { request in
+            // The liveness probe never blocks, so it answers from the event loop itself.
+            let isLiveness = pattern == "/healthz"
+            server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil,
+                       runsOnEventLoop: isLiveness) { request in
                 let started = DispatchTime.now().uptimeNanoseconds
                 let response: HTTPResponse
                 do {
@@ -93,13 +96,13 @@ struct Routes: Sendable {
         let (job, isNew) = try service.jobs.submit(spec, idempotencyKey: key)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/jobs/\(job.id)")
-        return .json(isNew ? 202 : 200, APIJSON.bytes(JobView(job, detailed: true)), headers: headers)
+        return .json(isNew ? 202 : 200, try APIJSON.bytes(JobView(job, detailed: true)), headers: headers)
     }
 
     private func validateJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let spec = try JobSpec.parse(JSONValue.parse(request.body))
         try service.jobs.validate(spec)
-        return .json(200, APIJSON.bytes(["valid": JSONValue.bool(true), "spec": spec.json]))
+        return .json(200, try APIJSON.bytes(["valid": JSONValue.bool(true), "spec": spec.json]))
     }
 
     private func deleteJob(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -114,7 +117,7 @@ struct Routes: Sendable {
         let limit = try request.query["limit"].map { try Self.queryInteger($0, name: "limit", in: 1...10_000) } ?? 1000
         let page = Array(job.history.filter { $0.epoch > after }.prefix(limit))
         let hasMore = job.history.contains { $0.epoch > (page.last?.epoch ?? after) }
-        return .json(200, APIJSON.bytes(MetricsPage(metrics: page, nextAfter: hasMore ? page.last?.epoch : nil)))
+        return .json(200, try APIJSON.bytes(MetricsPage(metrics: page, nextAfter: hasMore ? page.last?.epoch : nil)))
     }
 
     private func listJobs(_ request: HTTPRequest) throws -> HTTPResponse {
@@ -135,18 +138,18 @@ struct Routes: Sendable {
             cursor = parsed
         }
         let (jobs, next) = service.jobs.page(state: state, limit: limit, after: cursor)
-        return .json(200, APIJSON.bytes(JobPage(jobs: jobs.map { JobView($0, detailed: false) },
+        return .json(200, try APIJSON.bytes(JobPage(jobs: jobs.map { JobView($0, detailed: false) },
                                                 nextPageToken: next?.token)))
     }
 
     private func showJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let job = try service.jobs.job(id: request.pathParameters["id"] ?? "")
-        return .json(200, APIJSON.bytes(JobView(job, detailed: true)))
+        return .json(200, try APIJSON.bytes(JobView(job, detailed: true)))
     }
 
     private func cancelJob(_ request: HTTPRequest) throws -> HTTPResponse {
         let job = try service.jobs.cancel(id: request.pathParameters["id"] ?? "")
-        return .json(202, APIJSON.bytes(JobView(job, detailed: true)))
+        return .json(202, try APIJSON.bytes(JobView(job, detailed: true)))
     }
 
     private func streamEvents(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -60,7 +60,7 @@ package final class Service: Sendable {
         jobs = try JobManager(
             store: JobStore(database: database), models: models, datasets: datasets,
             checkpoints: data.appendingPathComponent("checkpoints"), maxConcurrentJobs: config.maxConcurrentJobs,
-            maxQueuedJobs: config.maxQueuedJobs, logger: logger)
+            maxQueuedJobs: config.maxQueuedJobs, metrics: metrics, logger: logger)
         router = Router()
         server = HTTPServer(configuration: config.serverConfiguration, router: router) { line in
             logger.debug("http", ["http.event": line])

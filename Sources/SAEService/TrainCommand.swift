@@ -53,7 +53,7 @@ package enum TrainCommand {
                 inputSize: config.inputSize, hiddenSize: config.hiddenSize, activation: config.activation,
                 decoderActivation: config.decoderActivation, topK: config.topK, normalization: "unit",
                 metrics: last, training: spec.json)
-            try trainer.model.save(to: directory, configJSON: Data(APIJSON.bytes(info)))
+            try trainer.model.save(to: directory, configJSON: Data(try APIJSON.bytes(info)))
             print("model saved to \(directory.relativePath)")
             return 0
         } catch let error as ServiceError {

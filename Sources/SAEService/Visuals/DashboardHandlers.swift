@@ -22,7 +22,7 @@ struct DashboardHandlers: Sendable {
         for (file, reason) in skipped {
             service.logger.warning("example job skipped", ["file": file, "error": reason])
         }
-        return .json(200, APIJSON.bytes(["examples": examples]))
+        return .json(200, try APIJSON.bytes(["examples": examples]))
     }
 
     /// One dataset row as the API shows it.
@@ -63,6 +63,6 @@ struct DashboardHandlers: Sendable {
         let shape = TileShape.square(of: dataset.width).map { [$0.height, $0.width] }
         let row = DatasetRow(dataset: name, split: split, index: index, rows: dataset.rows, width: dataset.width,
                              shape: shape, values: dataset.floats(rows: [index]))
-        return .json(200, APIJSON.bytes(row))
+        return .json(200, try APIJSON.bytes(row))
     }
 }
