@@ -22,7 +22,10 @@ package final class DatasetCatalog: Sendable {
     /// missing, outside the datasets directory, or unreadable (naming the file and the fault).
     package func load(_ source: DatasetSource, field: String) throws -> Dataset {
         let url = try resolve(source.reference, field: field)
-        let key = url.path
+        // The key carries the file's size and modification time, so a replaced file is read anew.
+        let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
+        let stamp = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let key = "\(url.path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(stamp)"
         if let cached = cache.withLock({ $0[key] }) {
             return source.limit.map { cached.prefix($0) } ?? cached
         }
@@ -96,9 +99,10 @@ package final class DatasetCatalog: Sendable {
             throw ServiceError.invalidField(
                 path: "\(field).path", message: "\"\(path)\" leads outside the datasets directory")
         }
-        var isDirectory: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: url.path, isDirectory: &isDirectory), !isDirectory.boolValue else {
-            throw ServiceError.datasetNotFound("\(field).path: no file \"\(path)\" in the datasets directory")
+        let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
+        guard type == .typeRegular else {
+            throw ServiceError.datasetNotFound(
+                "\(field).path: no file \"\(path)\" in the datasets directory (or it is not a regular file)")
         }
         return url
     }

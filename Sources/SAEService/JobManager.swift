@@ -32,14 +32,16 @@ package final class JobManager: @unchecked Sendable {
     private let datasets: DatasetCatalog
     private let maxConcurrentJobs: Int
     private let maxQueuedJobs: Int
+    private let maxTrainingMemoryBytes: Int
     private let logger: Logger
 
     /// Loads the stored jobs. A job that was running when the daemon last stopped goes back
     /// to the queue, ahead of jobs submitted later, and resumes from its last epoch checkpoint;
     /// with `resumesInterruptedJobs` false it fails instead, saying why.
     package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog, checkpoints: URL,
-                 maxConcurrentJobs: Int, maxQueuedJobs: Int, resumesInterruptedJobs: Bool = true,
-                 metrics: Metrics = Metrics(), logger: Logger) throws {
+                 maxConcurrentJobs: Int, maxQueuedJobs: Int, maxTrainingMemoryBytes: Int = 8 << 30,
+                 resumesInterruptedJobs: Bool = true, metrics: Metrics = Metrics(), logger: Logger) throws {
+        self.maxTrainingMemoryBytes = maxTrainingMemoryBytes
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
         self.store = store
         self.models = models
@@ -123,6 +125,12 @@ package final class JobManager: @unchecked Sendable {
         _ = try datasets.resolve(spec.training.reference, field: "dataset")
         if let validation = spec.validation {
             _ = try datasets.resolve(validation.reference, field: "validation")
+        }
+        // The built-in dataset's shape is known without reading it; files are checked when
+        // the job starts and their shape is known.
+        if case .builtin = spec.training.reference {
+            let rows = min(spec.training.limit ?? 60_000, 60_000)
+            try spec.checkMemory(inputWidth: 784, rows: rows, limit: maxTrainingMemoryBytes)
         }
     }
 
@@ -301,6 +309,7 @@ package final class JobManager: @unchecked Sendable {
                 path: "validation",
                 message: "rows have \(validation.width) values but the training rows have \(training.width)")
         }
+        try spec.checkMemory(inputWidth: training.width, rows: training.rows, limit: maxTrainingMemoryBytes)
         if !job.history.isEmpty, let trainer = resumedTrainer(id, spec: spec, training: training,
                                                                validation: validation, recorded: job.history.count) {
             update(id) { $0.rewind(toEpoch: trainer.epochsCompleted) }

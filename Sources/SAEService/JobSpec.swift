@@ -114,6 +114,19 @@ package struct JobSpec: Sendable, Equatable {
         }
     }
 
+    /// `value` as the float32 training uses, refusing values that overflow it or that are
+    /// non-zero but too small to survive the conversion.
+    private static func float32(_ value: Double, at path: String) throws -> Float {
+        let float = Float(value)
+        guard float.isFinite else {
+            throw ServiceError.invalidField(path: path, message: "\(value) is too large for float32 (at most 3.4e38)")
+        }
+        guard value == 0 || float.isNormal else {
+            throw ServiceError.invalidField(path: path, message: "\(value) is too small for float32 (at least 1.2e-38)")
+        }
+        return float
+    }
+
     private static func builtin(_ name: String, split: String, path: String) throws -> DatasetReference {
         guard let splits = builtinDatasets[name] else {
             let known = builtinDatasets.keys.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
@@ -134,7 +147,7 @@ package struct JobSpec: Sendable, Equatable {
             guard beta >= 0, beta.isFinite else {
                 throw ServiceError.invalidField(path: reader.fieldPath("beta"), message: "must be >= 0, got \(beta)")
             }
-            sparsity.beta = Float(beta)
+            sparsity.beta = try float32(beta, at: reader.fieldPath("beta"))
         }
         sparsity.reduction = try reader.choice("reduction", of: L1Reduction.self) ?? sparsity.reduction
         if let rho = try reader.number("rho") {
@@ -142,7 +155,7 @@ package struct JobSpec: Sendable, Equatable {
                 throw ServiceError.invalidField(path: reader.fieldPath("rho"),
                                                 message: "must be strictly between 0 and 1, got \(rho)")
             }
-            sparsity.rho = Float(rho)
+            sparsity.rho = try float32(rho, at: reader.fieldPath("rho"))
         }
         sparsity.k = try reader.integer("k", in: 1...hiddenSize) ?? sparsity.k
         try reader.rejectUnknownFields()
@@ -156,7 +169,7 @@ package struct JobSpec: Sendable, Equatable {
                 throw ServiceError.invalidField(path: reader.fieldPath(key),
                                                 message: "must be greater than 0\(bound), got \(value)")
             }
-            return Float(value)
+            return try float32(value, at: reader.fieldPath(key))
         }
         options.optimizer = try reader.choice("kind", of: OptimizerKind.self) ?? options.optimizer
         options.learningRate = try positive("learning_rate", reader.number("learning_rate")) ?? options.learningRate
@@ -167,14 +180,14 @@ package struct JobSpec: Sendable, Equatable {
             guard decay >= 0 else {
                 throw ServiceError.invalidField(path: reader.fieldPath("weight_decay"), message: "must be >= 0, got \(decay)")
             }
-            options.weightDecay = Float(decay)
+            options.weightDecay = try float32(decay, at: reader.fieldPath("weight_decay"))
         }
         for (key, target) in [("momentum", \TrainingOptions.momentum), ("dampening", \TrainingOptions.dampening)] {
             guard let value = try reader.number(key) else { continue }
             guard value >= 0, value < 1 else {
                 throw ServiceError.invalidField(path: reader.fieldPath(key), message: "must be in [0, 1), got \(value)")
             }
-            options[keyPath: target] = Float(value)
+            options[keyPath: target] = try float32(value, at: reader.fieldPath(key))
         }
         options.nesterov = try reader.bool("nesterov") ?? options.nesterov
         if options.nesterov && (options.momentum == 0 || options.dampening != 0) {
@@ -186,6 +199,29 @@ package struct JobSpec: Sendable, Equatable {
 }
 
 extension JobSpec {
+    /// Bytes the trainer needs for `rows` training rows of `inputWidth` values: batch buffers
+    /// (about three copies of the batch's inputs and codes) and, per parameter, the weight,
+    /// its gradient, two optimiser moments and a checkpoint copy. Computed in floating point so
+    /// absurd sizes cannot overflow.
+    package func estimatedTrainingBytes(inputWidth: Int, rows: Int) -> Double {
+        let batch = Double(min(options.batchSize, max(rows, 1)))
+        let (input, hidden) = (Double(inputWidth), Double(hiddenSize))
+        let parameters = 2 * input * hidden + input + hidden
+        return 4 * batch * (3 * input + 3 * hidden) + 20 * parameters
+    }
+
+    /// Throws `job_too_large` (422) when the estimate exceeds `limit` bytes.
+    package func checkMemory(inputWidth: Int, rows: Int, limit: Int) throws {
+        let bytes = estimatedTrainingBytes(inputWidth: inputWidth, rows: rows)
+        guard bytes <= Double(limit) else {
+            let gib = { (value: Double) in String(format: "%.1f GiB", value / Double(1 << 30)) }
+            throw ServiceError.jobTooLarge(
+                "training needs about \(gib(bytes)) for hidden_size \(hiddenSize), batch_size "
+                    + "\(options.batchSize) and \(inputWidth) inputs; the limit is \(gib(Double(limit))) "
+                    + "(max_training_memory_bytes): lower batch_size or hidden_size")
+        }
+    }
+
     /// The spec in the request schema, with defaults filled in.
     package var json: JSONValue {
         var object: [String: JSONValue] = [

@@ -177,7 +177,12 @@ package final class ModelStore: Sendable {
         let cached = state.withLock { ($0.infos[id] != nil, $0.loaded[id]) }
         guard cached.0 else { throw ServiceError.modelNotFound(id) }
         if let model = cached.1 { return model }
-        let model = try Autoencoder.load(from: directory.appendingPathComponent(id)).model
+        let model: Autoencoder
+        do {
+            model = try Autoencoder.load(from: directory.appendingPathComponent(id)).model
+        } catch let error as DataError {
+            throw ServiceError.modelUnreadable(id: id, reason: error.message)
+        }
         state.withLock { $0.loaded[id] = model }
         return model
     }

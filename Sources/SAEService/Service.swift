@@ -40,6 +40,9 @@ package final class Service: Sendable {
     /// Opens (or creates) the store under the data directory, migrates it, and loads the jobs,
     /// models and datasets in it. Throws for a store that cannot be opened or a token file
     /// that cannot be read; nothing listens until `start`.
+    /// Held from `init` until `stop`; a second daemon on the same data directory fails.
+    private let lock: Mutex<DataDirectoryLock?>
+
     package init(config: ServiceConfig, logger: Logger) throws {
         self.config = config
         self.logger = logger
@@ -49,6 +52,7 @@ package final class Service: Sendable {
         auth = BearerAuth(token: try config.resolvedAuthToken(environment: ProcessInfo.processInfo.environment))
         let data = URL(fileURLWithPath: config.dataDirectory)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
+        lock = Mutex(try DataDirectoryLock(directory: data))
         database = try SQLiteDatabase(path: data.appendingPathComponent("saed.db").path)
         try Schema.migrate(database)
         models = try ModelStore(directory: data.appendingPathComponent("models"), database: database, logger: logger)
@@ -60,7 +64,8 @@ package final class Service: Sendable {
         jobs = try JobManager(
             store: JobStore(database: database), models: models, datasets: datasets,
             checkpoints: data.appendingPathComponent("checkpoints"), maxConcurrentJobs: config.maxConcurrentJobs,
-            maxQueuedJobs: config.maxQueuedJobs, metrics: metrics, logger: logger)
+            maxQueuedJobs: config.maxQueuedJobs, maxTrainingMemoryBytes: config.maxTrainingMemoryBytes,
+            metrics: metrics, logger: logger)
         router = Router()
         server = HTTPServer(configuration: config.serverConfiguration, router: router) { line in
             logger.debug("http", ["http.event": line])
@@ -89,6 +94,7 @@ package final class Service: Sendable {
         readiness.withLock { $0.phase = .draining }
         jobs.stop(graceSeconds: config.shutdownGraceSeconds)
         server.shutdown(graceSeconds: config.shutdownGraceSeconds)
+        lock.withLock { $0 = nil }
         logger.info("saed stopped")
     }
 }

@@ -19,6 +19,9 @@ package struct ServiceConfig: Sendable, Equatable {
     package var maxQueuedJobs = 64
     /// Rows accepted by one encode, decode or reconstruct request.
     package var maxEncodeRows = 4096
+    /// The most memory one job's trainer may need (weights, optimiser state and batch buffers,
+    /// estimated from the sizes); a larger job is refused rather than exhausting the machine.
+    package var maxTrainingMemoryBytes = 8 << 30
     package var maxHeaderBytes = 16_384
     package var maxBodyBytes = 64 << 20
     /// The largest body of `POST /v1/datasets` and `POST /v1/models`; held in memory whole.
@@ -71,6 +74,8 @@ package struct ServiceConfig: Sendable, Equatable {
         config.maxConcurrentJobs = try reader.integer("max_concurrent_jobs", in: 1...64) ?? config.maxConcurrentJobs
         config.maxQueuedJobs = try reader.integer("max_queued_jobs", in: 1...100_000) ?? config.maxQueuedJobs
         config.maxEncodeRows = try reader.integer("max_encode_rows", in: 1...1_000_000) ?? config.maxEncodeRows
+        config.maxTrainingMemoryBytes = try reader.integer("max_training_memory_bytes", in: 1 << 20...1 << 50)
+            ?? config.maxTrainingMemoryBytes
         config.heartbeatSeconds = try reader.number("heartbeat_seconds") ?? config.heartbeatSeconds
         config.shutdownGraceSeconds = try reader.number("shutdown_grace_seconds") ?? config.shutdownGraceSeconds
         config.authTokenFile = try reader.string("auth_token_file") ?? config.authTokenFile

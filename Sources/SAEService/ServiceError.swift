@@ -26,6 +26,8 @@ package enum ServiceError: Error, Equatable {
     case notReady(String)
     case invalidState(String)
     case nonFiniteOutput(what: String, row: Int)
+    case jobTooLarge(String)
+    case modelUnreadable(id: String, reason: String)
     case idempotencyConflict(key: String, jobID: String)
     case queueFull(depth: Int)
     case unavailable(String)
@@ -40,7 +42,8 @@ extension ServiceError: HTTPError {
         case .jobNotFound, .modelNotFound, .uploadNotFound: 404
         case .datasetNotFound, .datasetUnreadable, .modelInvalid: 422
         case .invalidState, .idempotencyConflict: 409
-        case .nonFiniteOutput: 422
+        case .nonFiniteOutput, .jobTooLarge: 422
+        case .modelUnreadable: 500
         case .queueFull: 429
         case .unavailable, .notReady: 503
         }
@@ -63,6 +66,8 @@ extension ServiceError: HTTPError {
         case .invalidState: "invalid_state"
         case .idempotencyConflict: "idempotency_conflict"
         case .nonFiniteOutput: "non_finite_output"
+        case .jobTooLarge: "job_too_large"
+        case .modelUnreadable: "model_unreadable"
         case .queueFull: "queue_full"
         case .unavailable: "unavailable"
         }
@@ -86,6 +91,8 @@ extension ServiceError: HTTPError {
                 : "this server requires \"Authorization: Bearer <token>\" on /v1 routes"
         case .notReady(let message): message
         case .invalidState(let message): message
+        case .jobTooLarge(let message): message
+        case .modelUnreadable(let id, let reason): "the stored weights of model \(id) cannot be read: \(reason)"
         case .nonFiniteOutput(let what, let row):
             "\(what)[\(row)] overflowed float32; the input is far outside the range the model was trained on"
         case .idempotencyConflict(let key, let jobID):

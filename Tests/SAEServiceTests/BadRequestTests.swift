@@ -49,6 +49,12 @@ struct BadRequestTests {
              field: "shuffle", messageContains: "true or false"),
         Case(body: #"{"dataset": "fashion-mnist", "sparsity": {"kind": "kl"}}"#, status: 400, code: "invalid_field",
              field: "model.activation", messageContains: "sigmoid"),
+        Case(body: #"{"dataset": "fashion-mnist", "model": {"hidden_size": 65536}, "batch_size": 1000000}"#,
+             status: 422, code: "job_too_large", messageContains: "lower batch_size or hidden_size"),
+        Case(body: #"{"dataset": "fashion-mnist", "sparsity": {"beta": 1e300}}"#, status: 400, code: "invalid_field",
+             field: "sparsity.beta", messageContains: "too large for float32"),
+        Case(body: #"{"dataset": "fashion-mnist", "optimizer": {"learning_rate": 1e-50}}"#, status: 400,
+             code: "invalid_field", field: "optimizer.learning_rate", messageContains: "too small for float32"),
     ]
 
     static func startService() throws -> (Service, String) {

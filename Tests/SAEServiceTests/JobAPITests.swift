@@ -111,3 +111,17 @@ struct JobCursorTests {
         #expect(JobCursor(token: Data("no-separator".utf8).base64EncodedString()) == nil)
     }
 }
+
+struct DataDirectoryLockTests {
+    @Test func aSecondServiceOnTheSameDataDirectoryRefusesToStart() throws {
+        let directory = try EndToEndTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let config = EndToEndTests.makeConfig(dataDirectory: directory)
+        let first = try Service(config: config, logger: .none)
+        #expect(throws: ConfigError.self) { _ = try Service(config: config, logger: .none) }
+        first.stop()
+        // Released by stop: the directory can be used again.
+        let second = try Service(config: config, logger: .none)
+        second.stop()
+    }
+}
