@@ -9,39 +9,17 @@ extension Routes {
     ///
     /// Errors leave as the service's JSON error bodies, like every other route's.
     func registerVisuals(on router: Router) {
-        // TODO(#6): share the service's DatasetCatalog (and its cache of loaded files) once
-        // Service exposes it; a second catalog costs a second copy of a dataset in memory
-        // only when both training and the pictures read the same file.
-        let datasets = DatasetCatalog(
-            datasetsDirectory: URL(fileURLWithPath: service.config.datasetsDirectory),
-            fashionMNISTDirectory: URL(fileURLWithPath: service.config.fashionMNISTDirectory))
+        let datasets = service.datasets
         let pictures = PictureHandlers(service: service, datasets: datasets, firing: LatentFiringCache())
         let dashboard = DashboardHandlers(service: service, datasets: datasets,
                                           examplesDirectory: URL(fileURLWithPath: "config/jobs"))
 
-        addVisual(router, "GET", "/", dashboard.page)
-        addVisual(router, "GET", "/v1/examples", dashboard.examples)
-        addVisual(router, "GET", "/v1/datasets/:name/:split/rows/:index", dashboard.datasetRow)
-        addVisual(router, "GET", "/v1/models/:id/features.png", pictures.features)
-        addVisual(router, "GET", "/v1/models/:id/reconstructions.png", pictures.reconstructions)
-        addVisual(router, "GET", "/v1/jobs/:id/loss.svg", pictures.lossChart)
-    }
-
-    /// Registers a handler whose thrown errors become the service's JSON error responses;
-    /// errors the service did not expect are logged first.
-    private func addVisual(_ router: Router, _ method: String, _ pattern: String,
-                           _ handler: @escaping @Sendable (HTTPRequest) throws -> HTTPResponse) {
-        let logger = service.logger
-        router.add(method, pattern) { request in
-            do {
-                return try handler(request)
-            } catch {
-                if !(error is ServiceError) && !(error is any HTTPError) {
-                    logger.error("request failed", ["http.path": request.path, "error": "\(error)"])
-                }
-                return errorResponse(for: error)
-            }
-        }
+        add(router, "GET", "/", dashboard.page)
+        add(router, "GET", "/v1/examples", dashboard.examples)
+        add(router, "GET", "/v1/datasets/:name/:split/rows/:index", dashboard.datasetRow)
+        add(router, "GET", "/v1/models/:id/features.png", pictures.features)
+        add(router, "GET", "/v1/models/:id/reconstructions.png", pictures.reconstructions)
+        add(router, "GET", "/v1/jobs/:id/loss.svg", pictures.lossChart)
     }
 }
 
