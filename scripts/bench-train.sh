@@ -2,6 +2,7 @@
 # Measures saed's training speed and memory on Fashion-MNIST, optionally beside PyTorch.
 #
 #   scripts/bench-train.sh [--torch] [--epochs N] [--repeat N] [--threads N] [--shapes A,B]
+#                          [--wait-idle PERCENT]
 #
 # Builds saed-bench in release mode and runs it once per shape, each in a process of its own
 # (784x128 at batch 64 and 256, 784x1024 at batch 256, and top-k 8/32/128 at 784x1024; see
@@ -14,7 +15,9 @@
 # Benchmarks/torch_bench.py on the same shapes with the same thread count, and prints the two
 # side by side against issue 3's targets. --repeat N runs every measurement N times,
 # alternating saed and torch, and reports the fastest run of each (with the slowest beside it,
-# as a measure of noise). A benchmark: it prints figures and asserts nothing about them.
+# as a measure of noise). On a shared machine, --wait-idle P holds each run until the CPUs were
+# at least P% idle over 3 s (giving up after 5 minutes, and saying so). A benchmark: it prints
+# figures and asserts nothing about them.
 #
 # Environment: SAED_BUILD_DIR (default .build) is the build directory to use.
 set -euo pipefail
@@ -25,6 +28,7 @@ repeat=1
 threads=""
 shapes=""
 with_torch=0
+wait_idle=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --torch) with_torch=1 ;;
@@ -32,7 +36,8 @@ while [ $# -gt 0 ]; do
         --repeat) repeat="$2"; shift ;;
         --threads) threads="$2"; shift ;;
         --shapes) shapes="$2"; shift ;;
-        -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+        --wait-idle) wait_idle="$2"; shift ;;
+        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
         *) echo "bench-train: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -73,11 +78,41 @@ fi
 results="$(mktemp /tmp/saed-bench-train.XXXXXX)"
 trap 'rm -f "$results"' EXIT
 
+# Prints "busy idle" jiffies summed over all CPUs, from the first line of /proc/stat.
+cpu_jiffies() {
+    local _ user nice system idle iowait irq softirq steal
+    read -r _ user nice system idle iowait irq softirq steal _ </proc/stat
+    echo "$((user + nice + system + irq + softirq + steal)) $((idle + iowait))"
+}
+
+# Prints the percentage of CPU time spent idle over the next 3 seconds.
+idle_percent() {
+    local busy1 idle1 busy2 idle2
+    read -r busy1 idle1 < <(cpu_jiffies)
+    sleep 3
+    read -r busy2 idle2 < <(cpu_jiffies)
+    local total=$((busy2 - busy1 + idle2 - idle1))
+    echo $((100 * (idle2 - idle1) / (total > 0 ? total : 1)))
+}
+
+# Waits until the machine is at least $wait_idle percent idle, for 5 minutes at most.
+await_quiet() {
+    [ "$wait_idle" -gt 0 ] || return 0
+    local deadline=$((SECONDS + 300)) idle
+    while idle=$(idle_percent) && [ "$idle" -lt "$wait_idle" ]; do
+        if [ "$SECONDS" -ge "$deadline" ]; then
+            echo "bench-train: still only $idle% idle after 5 minutes; measuring anyway"
+            return 0
+        fi
+    done
+}
+
 # Runs one measurement, shows its output, and files its `result` line under the given name.
 measure() {
     local name="$1"
     shift
     local output
+    await_quiet
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
     if ! output=$("$@" 2>&1); then
         echo "$output" >&2
@@ -141,7 +176,8 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
                 torchTime = timing(t)
                 torchRSS = sprintf("%.1f", rss[t])
             }
-            spent = outside[s] < 0 ? "sparse*" : sprintf("%.1f%% %s", outside[s], mark(outside[s] < 20))
+            spent = sprintf("%.1f%% %s", outside[s], mark(outside[s] < 20))
+            if (outside[s] < 0) spent = "sparse*"
             printf format, shapes[i], timing(s), torchTime, ratio, sprintf("%.1f", rss[s]), \
                 torchRSS, memory, spent, sprintf("%.0f%%", share[s])
             if (dense[s] != "") notes = notes sprintf(" %s %.2f;", shapes[i], dense[s])

@@ -104,6 +104,17 @@ struct JobTests {
         #expect(jobs.first?.history == job.history && jobs.first?.events == job.events)
         #expect(jobs.first?.events.map(\.id) == [1, 2, 3])
         #expect(skipped.map(\.file) == ["job_broken"])
+        // A resume from an earlier epoch cuts the stored history back; new epochs follow.
+        job.record(EpochRecord.sample(epoch: 2))
+        try store.save(job)
+        job.rewind(toEpoch: 1)
+        try store.save(job)  // the manager stores every change, the rewind included
+        job.record(EpochRecord.sample(epoch: 2))
+        job.history[1].loss = 0.25
+        try store.save(job)
+        let resumed = try store.loadAll().jobs.first
+        #expect(resumed?.history.map(\.epoch) == [1, 2])
+        #expect(resumed?.history.last?.loss == 0.25)
         // Reopening migrates nothing twice.
         try Schema.migrate(database)
         #expect(try database.userVersion == Schema.migrations.count)

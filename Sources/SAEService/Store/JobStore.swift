@@ -1,10 +1,12 @@
 import Foundation
+import SAECore
 
 /// Jobs and their events in the SQLite store.
 ///
-/// A job's row holds its record (everything but the events) as JSON; each event is a row of
-/// `job_events`. `save` writes both in one transaction, so a change and its event are stored
-/// together or not at all.
+/// A job's row holds its record (everything but the events and the epoch history) as JSON;
+/// each event is a row of `job_events` and each epoch record a row of `job_epochs`. `save`
+/// writes them in one transaction, so a change and its event are stored together or not at
+/// all, and an epoch costs one small row rather than a rewrite of the whole history.
 package struct JobStore: Sendable {
     private let database: SQLiteDatabase
 
@@ -16,6 +18,8 @@ package struct JobStore: Sendable {
     package func save(_ job: Job) throws {
         var record = job
         record.events = []
+        record.history = []
+        let epochs = try job.history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let text = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
         try database.transaction {
             try database.execute(
@@ -32,6 +36,15 @@ package struct JobStore: Sendable {
                     "INSERT INTO job_events (job_id, id, kind, data) VALUES (?, ?, ?, ?)",
                     [.text(job.id), .integer(Int64(event.id)), .text(event.kind.rawValue), .text(event.data)])
             }
+            // The history only grows, or is cut back when a job resumes from an earlier epoch.
+            try database.execute("DELETE FROM job_epochs WHERE job_id = ? AND epoch > ?",
+                                 [.text(job.id), .integer(Int64(epochs.count))])
+            let storedEpochs = try database.query("SELECT COUNT(*) FROM job_epochs WHERE job_id = ?", [.text(job.id)])
+            let firstNew = Int(storedEpochs.first?.first?.integer ?? 0)
+            for (index, text) in epochs.enumerated() where index >= firstNew {
+                try database.execute("INSERT INTO job_epochs (job_id, epoch, record) VALUES (?, ?, ?)",
+                                     [.text(job.id), .integer(Int64(index + 1)), .text(text)])
+            }
         }
     }
 
@@ -45,6 +58,7 @@ package struct JobStore: Sendable {
             do {
                 var job = try JSONDecoder().decode(Job.self, from: Data((row[1].text ?? "").utf8))
                 job.events = try events(forJob: id)
+                job.history = try history(forJob: id)
                 jobs.append(job)
             } catch {
                 skipped.append((id, "\(error)"))
@@ -60,6 +74,11 @@ package struct JobStore: Sendable {
                       let data = row[2].text else { return nil }
                 return JobEvent(id: Int(number), kind: kind, data: data)
             }
+    }
+
+    private func history(forJob id: String) throws -> [EpochRecord] {
+        try database.query("SELECT record FROM job_epochs WHERE job_id = ? ORDER BY epoch", [.text(id)])
+            .map { row in try JSONDecoder().decode(EpochRecord.self, from: Data((row[0].text ?? "").utf8)) }
     }
 
     /// Removes the job and its events.

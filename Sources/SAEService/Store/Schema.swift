@@ -40,6 +40,16 @@ enum Schema {
             checked_at REAL NOT NULL
         );
         """,
+        // 3: a job's epoch records in rows of their own, so an epoch adds one row instead of
+        // rewriting a record that grows with the history.
+        """
+        CREATE TABLE job_epochs (
+            job_id TEXT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+            epoch INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (job_id, epoch)
+        );
+        """,
     ]
 
     /// Brings `database` up to the newest schema.
