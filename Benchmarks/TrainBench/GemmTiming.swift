@@ -17,12 +17,16 @@ import SAECore
 // product whole but the other four only over the kept latents: 2·N·D·H + 8·N·D·k.
 //
 // The time these products take inside an epoch is measured by replaying them: the same calls
-// (shapes, transposes, `beta`) in the same batch sequence as the trainer's dense path, on
-// buffers of the same sizes, timed alone. Subtracting that from the epoch time gives the time
-// spent outside the products. sgemm's speed does not depend on the values (no zero skipping;
-// subnormals cannot arise from the small values used), so the buffers hold arbitrary data.
-// The replay mirrors TrainingWorkspace's calls as of this writing: when those change, change
-// `StepBuffers.replayEpoch` with them.
+// (shapes, transposes, `beta`) in the same order as the trainer's dense path, on buffers of the
+// same sizes, timed call by call for three epochs' worth of batches. Each product's median
+// call time, times the calls an epoch makes, estimates its share of the epoch; subtracting
+// the sum from the epoch time gives the time spent outside the products. The replay's buffers
+// stay warm in cache between calls, which training's other passes do not allow, so the
+// estimate leans low and any slowdown of the products from a cold cache counts as outside.
+// sgemm's speed does not depend on the values (no zero skipping; subnormals cannot arise from
+// the small values used), so the buffers hold arbitrary data. The replay mirrors
+// TrainingWorkspace's calls as of this writing: when those change, change
+// `StepBuffers.timeStep` with them.
 
 /// Floating-point operations of one epoch's five dense products: `10·N·D·H`.
 func denseEpochFlops(rows: Int, inputSize: Int, hiddenSize: Int) -> Double {
@@ -74,30 +78,53 @@ struct SgemmRate {
     }
 }
 
-/// The replayed products of one epoch: total and per-product seconds.
+/// The replayed products of one epoch, per product and in total.
 struct EpochProductTiming {
     /// Product names in the order of ``seconds``.
     static let names = ["encode", "decode", "dW_dec", "dh", "dW_enc"]
-    /// Seconds spent in each of the five products over the epoch.
+    /// Seconds each of the five products takes over one epoch.
     var seconds: [Double]
-    /// Seconds for the whole replay, clock reads included.
-    var total: Double
+    /// Seconds of all five over one epoch.
+    var total: Double { seconds.reduce(0, +) }
 
-    /// Replays an epoch's products `repeats` times and keeps the fastest replay.
+    /// Replays an epoch's products `repeats` times and returns, per product, the median time
+    /// of one call times the calls an epoch makes.
     ///
     /// `rows` samples are split into batches of `batchSize` with a smaller last batch, as the
-    /// trainer splits them.
+    /// trainer splits them; the last batch's calls get their own median. The median shrugs
+    /// off bursts of load from other processes, which a whole replay's total does not.
     static func measure(
         rows: Int, inputSize: Int, hiddenSize: Int, batchSize: Int, repeats: Int = 3
     ) -> EpochProductTiming {
         let buffers = StepBuffers(inputSize: inputSize, hiddenSize: hiddenSize, capacity: batchSize)
-        var fastest = EpochProductTiming(seconds: [], total: .infinity)
+        let fullBatches = rows / batchSize
+        let lastBatch = rows % batchSize
+        var full = [[Double]](repeating: [], count: names.count)
+        var last = [[Double]](repeating: [], count: names.count)
         for _ in 0..<repeats {
-            let run = buffers.replayEpoch(rows: rows)
-            if run.total < fastest.total { fastest = run }
+            for _ in 0..<fullBatches {
+                for (product, seconds) in buffers.timeStep(rows: batchSize).enumerated() {
+                    full[product].append(seconds)
+                }
+            }
+            guard lastBatch > 0 else { continue }
+            for (product, seconds) in buffers.timeStep(rows: lastBatch).enumerated() {
+                last[product].append(seconds)
+            }
         }
-        return fastest
+        let seconds = names.indices.map { product in
+            median(full[product]) * Double(fullBatches) + median(last[product])
+        }
+        return EpochProductTiming(seconds: seconds)
     }
+}
+
+/// The median of `values`, or 0 when there are none.
+private func median(_ values: [Double]) -> Double {
+    guard !values.isEmpty else { return 0 }
+    let sorted = values.sorted()
+    let middle = sorted.count / 2
+    return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
 }
 
 /// Buffers shaped like the trainer's, for replaying a step's five products.
@@ -124,45 +151,37 @@ private final class StepBuffers {
         buffers.forEach { $0.deallocate() }
     }
 
-    /// Runs every batch's five products in the trainer's order, timing each call.
-    func replayEpoch(rows: Int) -> EpochProductTiming {
+    /// Runs one batch's five products in the trainer's order; returns each call's seconds.
+    func timeStep(rows b: Int) -> [Double] {
+        precondition(b > 0 && b <= capacity, "batch of \(b) rows, capacity \(capacity)")
         let (d, h) = (inputSize, hiddenSize)
         let (x, wEncT, code, wDec, logits, dOut, dz, dWDec, dWEncT) = (
             buffers[0], buffers[1], buffers[2], buffers[3], buffers[4], buffers[5], buffers[6],
             buffers[7], buffers[8]
         )
-        var seconds = [Double](repeating: 0, count: 5)
-        let clock = ContinuousClock()
-        let started = clock.now
-        for first in stride(from: 0, to: rows, by: capacity) {
-            let b = min(capacity, rows - first)
-            seconds[0] += timed {
-                BLAS.gemm(
-                    transposeA: false, transposeB: true, m: b, n: h, k: d, a: x, b: wEncT,
-                    beta: 1, c: code)
-            }
-            seconds[1] += timed {
-                BLAS.gemm(
-                    transposeA: false, transposeB: false, m: b, n: d, k: h, a: code, b: wDec,
-                    beta: 1, c: logits)
-            }
-            seconds[2] += timed {
-                BLAS.gemm(
-                    transposeA: true, transposeB: false, m: h, n: d, k: b, a: code, b: dOut,
-                    c: dWDec)
-            }
-            seconds[3] += timed {
-                BLAS.gemm(
-                    transposeA: false, transposeB: true, m: b, n: h, k: d, a: dOut, b: wDec,
-                    c: dz)
-            }
-            seconds[4] += timed {
-                BLAS.gemm(
-                    transposeA: true, transposeB: false, m: h, n: d, k: b, a: dz, b: x,
-                    c: dWEncT)
-            }
+        let encode = timed {
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: b, n: h, k: d, a: x, b: wEncT, beta: 1,
+                c: code)
         }
-        return EpochProductTiming(seconds: seconds, total: (clock.now - started).seconds)
+        let decode = timed {
+            BLAS.gemm(
+                transposeA: false, transposeB: false, m: b, n: d, k: h, a: code, b: wDec,
+                beta: 1, c: logits)
+        }
+        let dWDecSeconds = timed {
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: h, n: d, k: b, a: code, b: dOut, c: dWDec)
+        }
+        let dhSeconds = timed {
+            BLAS.gemm(
+                transposeA: false, transposeB: true, m: b, n: h, k: d, a: dOut, b: wDec, c: dz)
+        }
+        let dWEncSeconds = timed {
+            BLAS.gemm(
+                transposeA: true, transposeB: false, m: h, n: d, k: b, a: dz, b: x, c: dWEncT)
+        }
+        return [encode, decode, dWDecSeconds, dhSeconds, dWEncSeconds]
     }
 }
 

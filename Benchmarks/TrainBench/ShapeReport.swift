@@ -50,7 +50,8 @@ extension ShapeResult {
         let parts = zip(EpochProductTiming.names, products.seconds)
             .map { "\($0) " + fixed($1, digits: 3) }.joined(separator: ", ")
         line(
-            "dense products alone (replayed epoch, best of 3): %.3f s = %.1f GFLOP/s (\(parts))",
+            "dense products alone (replayed, median call × calls): %.3f s = %.1f GFLOP/s "
+                + "(\(parts))",
             products.total, flops / products.total / 1e9)
         var fields = [
             ("sgemm_gflops", fixed(sgemm.best, digits: 1)),

@@ -56,6 +56,19 @@ package struct EpochRecord: Codable, Sendable, Equatable {
     /// Normalised MSE of the validation set after the epoch; nil without one.
     package var validationNormalizedMSE: Double?
 
+    /// The coding keys: the property names, except that acronyms are spelt as words
+    /// (`normalizedMse`, `validationFvu`), so a snake_case round trip (`normalized_mse`) that
+    /// capitalises each word finds them again.
+    enum CodingKeys: String, CodingKey {
+        case epoch, loss, reconstruction, sparsity, l0, deadFraction, deadCount
+        case validationReconstruction, validationL0, seconds, samplesPerSecond, steps
+        case fvu
+        case normalizedMSE = "normalizedMse"
+        case auxiliaryLoss, weightPenalty, learningRate, validationLoss
+        case validationFVU = "validationFvu"
+        case validationNormalizedMSE = "validationNormalizedMse"
+    }
+
     /// A record with every field given.
     package init(
         epoch: Int,

@@ -55,6 +55,9 @@ package struct JobSpec: Sendable, Equatable {
             hiddenSize = try model.integer("hidden_size", in: 1...65_536) ?? hiddenSize
             activation = try model.choice("activation", of: Activation.self) ?? activation
             decoderActivation = try model.choice("decoder_activation", of: Activation.self) ?? decoderActivation
+            options.normalizesDecoderRows = try model.bool("normalize_decoder_rows") ?? options.normalizesDecoderRows
+            options.decoderBiasInit = try model.choice("decoder_bias_init", of: DecoderBiasInit.self)
+                ?? options.decoderBiasInit
             try model.rejectUnknownFields()
         }
         options.reconstruction = try reader.choice("reconstruction", of: ReconstructionLoss.self)
@@ -71,6 +74,12 @@ package struct JobSpec: Sendable, Equatable {
         options.batchSize = try reader.integer("batch_size", in: 1...1_000_000) ?? options.batchSize
         if let seed = try reader.integer("seed", in: 0...Int(Int32.max) * 1024) { options.seed = UInt64(seed) }
         options.shuffle = try reader.bool("shuffle") ?? options.shuffle
+        if let lambda = try reader.number("l2_weights") {
+            guard lambda >= 0 else {
+                throw ServiceError.invalidField(path: "l2_weights", message: "must be >= 0, got \(lambda)")
+            }
+            options.l2Weights = try float32(lambda, at: "l2_weights")
+        }
         try reader.rejectUnknownFields()
 
         if options.sparsity.kind == .kl && activation != .sigmoid {
@@ -158,7 +167,23 @@ package struct JobSpec: Sendable, Equatable {
             sparsity.rho = try float32(rho, at: reader.fieldPath("rho"))
         }
         sparsity.k = try reader.integer("k", in: 1...hiddenSize) ?? sparsity.k
+        sparsity.auxK = try reader.integer("aux_k", in: 0...hiddenSize) ?? sparsity.auxK
+        if let coefficient = try reader.number("aux_coefficient") {
+            guard coefficient >= 0 else {
+                throw ServiceError.invalidField(path: reader.fieldPath("aux_coefficient"),
+                                                message: "must be >= 0, got \(coefficient)")
+            }
+            sparsity.auxCoefficient = try float32(coefficient, at: reader.fieldPath("aux_coefficient"))
+        }
+        sparsity.deadAfterSamples = try reader.integer("dead_after_samples", in: 1...Int(Int32.max))
+            ?? sparsity.deadAfterSamples
         try reader.rejectUnknownFields()
+        if sparsity.kind == .batchtopk {
+            // TODO(#3): store the learnt inference threshold with the model, then allow it here.
+            throw ServiceError.invalidField(
+                path: reader.fieldPath("kind"),
+                message: "batchtopk is not available through the API yet: its inference threshold is not stored with models")
+        }
     }
 
     private static func parseOptimizer(_ reader: inout JSONObjectReader, into options: inout TrainingOptions) throws {
@@ -190,6 +215,19 @@ package struct JobSpec: Sendable, Equatable {
             options[keyPath: target] = try float32(value, at: reader.fieldPath(key))
         }
         options.nesterov = try reader.bool("nesterov") ?? options.nesterov
+        options.warmupSteps = try reader.integer("warmup_steps", in: 0...Int(Int32.max)) ?? options.warmupSteps
+        options.sparsityWarmupSteps = try reader.integer("sparsity_warmup_steps", in: 0...Int(Int32.max))
+            ?? options.sparsityWarmupSteps
+        options.learningRateDecay = try reader.choice("decay", of: LearningRateDecay.self) ?? options.learningRateDecay
+        if let end = try reader.number("decay_end_factor") {
+            guard end >= 0, end <= 1 else {
+                throw ServiceError.invalidField(path: reader.fieldPath("decay_end_factor"),
+                                                message: "must be in [0, 1], got \(end)")
+            }
+            options.decayEndFactor = Float(end)
+        }
+        options.maxGradientNorm = try positive("max_gradient_norm", reader.number("max_gradient_norm"))
+            ?? options.maxGradientNorm
         if options.nesterov && (options.momentum == 0 || options.dampening != 0) {
             throw ServiceError.invalidField(path: reader.fieldPath("nesterov"),
                                             message: "needs momentum > 0 and dampening 0")
@@ -230,6 +268,8 @@ extension JobSpec {
                 "hidden_size": .number(Double(hiddenSize)),
                 "activation": .string(activation.rawValue),
                 "decoder_activation": .string(decoderActivation.rawValue),
+                "normalize_decoder_rows": .bool(options.normalizesDecoderRows),
+                "decoder_bias_init": options.decoderBiasInit.map { .string($0.rawValue) } ?? .null,
             ]),
             "reconstruction": .string(options.reconstruction.rawValue),
             "sparsity": .object([
@@ -238,6 +278,9 @@ extension JobSpec {
                 "reduction": .string(options.sparsity.reduction.rawValue),
                 "rho": .float(options.sparsity.rho),
                 "k": .number(Double(options.sparsity.k)),
+                "aux_k": .number(Double(options.sparsity.auxK)),
+                "aux_coefficient": .float(options.sparsity.auxCoefficient),
+                "dead_after_samples": .number(Double(options.sparsity.deadAfterSamples)),
             ]),
             "optimizer": .object([
                 "kind": .string(options.optimizer.rawValue),
@@ -249,11 +292,17 @@ extension JobSpec {
                 "beta2": .float(options.beta2),
                 "epsilon": .float(options.epsilon),
                 "weight_decay": .float(options.weightDecay),
+                "warmup_steps": .number(Double(options.warmupSteps)),
+                "sparsity_warmup_steps": .number(Double(options.sparsityWarmupSteps)),
+                "decay": .string(options.learningRateDecay.rawValue),
+                "decay_end_factor": .float(options.decayEndFactor),
+                "max_gradient_norm": options.maxGradientNorm.map(JSONValue.float) ?? .null,
             ]),
             "epochs": .number(Double(options.epochs)),
             "batch_size": .number(Double(options.batchSize)),
             "seed": .number(Double(options.seed)),
             "shuffle": .bool(options.shuffle),
+            "l2_weights": .float(options.l2Weights),
         ]
         object["name"] = name.map(JSONValue.string)
         object["validation"] = validation.map(Self.json)

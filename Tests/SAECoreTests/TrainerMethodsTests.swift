@@ -213,6 +213,23 @@ struct TrainerMethodsTests {
         #expect(record.fvu == nil && record.validationLoss == nil && record.steps == 4)
     }
 
+    @Test func metricsSurviveASnakeCaseRoundTrip() throws {
+        var record = EpochRecord(
+            epoch: 2, loss: 1, reconstruction: 1, sparsity: 0, l0: 3, deadFraction: 0,
+            deadCount: 0, validationReconstruction: 0.5, validationL0: 2, seconds: 1,
+            samplesPerSecond: 9, steps: 8, fvu: 0.25, normalizedMSE: 0.125)
+        record.validationFVU = 0.375
+        record.validationNormalizedMSE = 0.0625
+        let encoder = JSONEncoder()
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        let json = String(decoding: try encoder.encode(record), as: UTF8.self)
+        #expect(json.contains("\"normalized_mse\"") && json.contains("\"validation_fvu\""))
+        // Capitalising each word after the first, as the service's decoder does.
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        #expect(try decoder.decode(EpochRecord.self, from: Data(json.utf8)) == record)
+    }
+
     @Test func l2WeightsAreReportedAndShrinkTheWeights() throws {
         var options = TrainingOptions(batchSize: 48, learningRate: 0.01, l2Weights: 0.05)
         options.sparsity = SparsityOptions(kind: .none)

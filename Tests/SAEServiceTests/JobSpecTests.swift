@@ -46,6 +46,24 @@ struct JobSpecTests {
         #expect(optimizer["learning_rate"] == .number(0.01))
     }
 
+    @Test func scheduleClippingAuxKAndDecoderOptionsReachTheTrainer() throws {
+        let spec = try Self.parse("""
+            {"dataset": "fashion-mnist", "model": {"hidden_size": 64, "activation": "relu",
+             "normalize_decoder_rows": true, "decoder_bias_init": "geometric_median"},
+             "sparsity": {"kind": "topk", "k": 8, "aux_k": 16, "aux_coefficient": 0.03125, "dead_after_samples": 1000},
+             "optimizer": {"warmup_steps": 100, "sparsity_warmup_steps": 50, "decay": "cosine",
+                           "decay_end_factor": 0.1, "max_gradient_norm": 1.5},
+             "l2_weights": 0.0001}
+            """)
+        #expect(spec.options.normalizesDecoderRows && spec.options.decoderBiasInit == .geometricMedian)
+        #expect(spec.options.sparsity.auxK == 16 && spec.options.sparsity.auxCoefficient == 0.03125)
+        #expect(spec.options.sparsity.deadAfterSamples == 1000)
+        #expect(spec.options.warmupSteps == 100 && spec.options.sparsityWarmupSteps == 50)
+        #expect(spec.options.learningRateDecay == .cosine && spec.options.decayEndFactor == 0.1)
+        #expect(spec.options.maxGradientNorm == 1.5 && spec.options.l2Weights == 0.0001)
+        #expect(try JobSpec.parse(spec.json) == spec)
+    }
+
     @Test func topKMustNotExceedTheHiddenSize() throws {
         #expect(throws: ServiceError.invalidField(path: "sparsity.k", message: "must be between 1 and 16, got 32")) {
             try Self.parse(#"{"dataset": "fashion-mnist", "model": {"hidden_size": 16}, "sparsity": {"kind": "topk", "k": 32}}"#)
