@@ -177,10 +177,14 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
                 torchRSS = sprintf("%.1f", rss[t])
             }
             spent = sprintf("%.1f%% %s", outside[s], mark(outside[s] < 20))
-            if (outside[s] < 0) spent = "sparse*"
+            reached = sprintf("%.0f%%", share[s])
+            if (outside[s] < 0) {
+                spent = "sparse*"
+                reached = "-"
+                notes = notes sprintf("\n    %s: %.2f", shapes[i], dense[s])
+            }
             printf format, shapes[i], timing(s), torchTime, ratio, sprintf("%.1f", rss[s]), \
-                torchRSS, memory, spent, sprintf("%.0f%%", share[s])
-            if (dense[s] != "") notes = notes sprintf(" %s %.2f;", shapes[i], dense[s])
+                torchRSS, memory, spent, reached
         }
         print "outside<20%: the share of the saed epoch spent outside the five dense products"
         print "sgemm: dense-equivalent GFLOP/s of the saed epoch over the best sgemm rate measured"
