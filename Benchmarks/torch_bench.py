@@ -136,7 +136,8 @@ def run_shape(name, args):
     span = f"epochs 2-{len(seconds)}" if len(seconds) > 1 else "epoch 1"
     print(f"  seconds/epoch: {per_epoch:.3f} (median of {span})")
     print(f"  samples/s: {rows / per_epoch:.0f}")
-    print(f"  peak RSS: {peak / 1024:.1f} MiB (after loading the data: {after_load / 1024:.1f} MiB)")
+    print(f"  peak RSS: {peak / 1024:.1f} MiB "
+          f"(after loading the data: {after_load / 1024:.1f} MiB)")
     fields = [("shape", name), ("epochs", len(seconds)), ("threads", torch.get_num_threads()),
               ("seconds_per_epoch", f"{per_epoch:.4f}"),
               ("samples_per_second", f"{rows / per_epoch:.0f}"), ("peak_rss_kib", peak),

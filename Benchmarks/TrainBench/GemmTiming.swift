@@ -55,7 +55,9 @@ struct SgemmRate {
             let a = UnsafeMutablePointer<Float>.allocate(capacity: count)
             let b = UnsafeMutablePointer<Float>.allocate(capacity: count)
             let c = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            defer { [a, b, c].forEach { $0.deallocate() } }
+            defer {
+                for buffer in [a, b, c] { buffer.deallocate() }
+            }
             fill(a, count: count)
             fill(b, count: count)
             c.initialize(repeating: 0, count: count)
@@ -120,7 +122,7 @@ struct EpochProductTiming {
 }
 
 /// The median of `values`, or 0 when there are none.
-private func median(_ values: [Double]) -> Double {
+func median(_ values: [Double]) -> Double {
     guard !values.isEmpty else { return 0 }
     let sorted = values.sorted()
     let middle = sorted.count / 2
@@ -148,7 +150,7 @@ private final class StepBuffers {
     }
 
     deinit {
-        buffers.forEach { $0.deallocate() }
+        for buffer in buffers { buffer.deallocate() }
     }
 
     /// Runs one batch's five products in the trainer's order; returns each call's seconds.

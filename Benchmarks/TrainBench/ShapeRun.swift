@@ -20,10 +20,7 @@ struct ShapeResult {
 
     /// The median over the epochs after the first (the only epoch when there is one).
     var secondsPerEpoch: Double {
-        let timed = epochSeconds.count > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds
-        let sorted = timed.sorted()
-        let middle = sorted.count / 2
-        return sorted.count % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2
+        median(epochSeconds.count > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds)
     }
 
     var flops: Double {

@@ -38,7 +38,7 @@ func runOneShape(_ shape: BenchShape, arguments: BenchArguments) throws {
 do {
     let arguments = try BenchArguments(Array(CommandLine.arguments.dropFirst()))
     if arguments.isListing {
-        BenchShape.all.forEach { print($0.name) }
+        for shape in BenchShape.all { print(shape.name) }
     } else if let shape = arguments.shape {
         try runOneShape(shape, arguments: arguments)
     } else {
