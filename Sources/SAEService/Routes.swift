@@ -212,9 +212,6 @@ struct Routes: Sendable {
         return (rows.count, buffer)
     }
 
-    static func rows(_ values: [Float], width: Int) -> [[Float]] {
-        stride(from: 0, to: values.count, by: width).map { Array(values[$0..<$0 + width]) }
-    }
 
     static func queryInteger(_ text: String, name: String, in range: ClosedRange<Int>) throws -> Int {
         guard let value = Int(text), range.contains(value) else {
@@ -250,24 +247,6 @@ struct MetricsPage: Encodable {
     }
 
     enum CodingKeys: String, CodingKey { case metrics, nextAfter }
-}
-
-/// A code row as its non-zero entries.
-struct SparseRow: Encodable {
-    var indices: [Int] = []
-    var values: [Float] = []
-
-    init(_ row: ArraySlice<Float>) {
-        for (offset, value) in row.enumerated() where value != 0 {
-            indices.append(offset)
-            values.append(value)
-        }
-    }
-}
-
-struct ReconstructResponse: Encodable {
-    var reconstructions: [[Float]]
-    var mse: [Double]
 }
 
 /// A job as the API shows it.
