@@ -133,8 +133,8 @@ def run_shape(name, args):
 
     timed = seconds[1:] or seconds
     per_epoch = statistics.median(timed)
-    span = f"epochs 2-{len(seconds)}" if len(seconds) > 1 else "epoch 1"
-    print(f"  seconds/epoch: {per_epoch:.3f} (median of {span})")
+    span = f"median of epochs 2-{len(seconds)}" if len(seconds) > 1 else "epoch 1 alone"
+    print(f"  seconds/epoch: {per_epoch:.3f} ({span})")
     print(f"  samples/s: {rows / per_epoch:.0f}")
     print(f"  peak RSS: {peak / 1024:.1f} MiB "
           f"(after loading the data: {after_load / 1024:.1f} MiB)")

@@ -6,7 +6,8 @@
 #
 # Builds saed-bench in release mode and runs it once per shape, each in a process of its own
 # (784x128 at batch 64 and 256, 784x1024 at batch 256, and top-k 8/32/128 at 784x1024; see
-# `saed-bench --list`). Each run trains N epochs (3 by default) of the classic recipe and
+# `saed-bench --list`). Each run trains N epochs (3 by default) of the classic recipe (relu,
+# MSE, L1 or top-k, Adam at lr 1e-3; Benchmarks/TrainBench/BenchShape.swift) and
 # prints seconds per epoch (median after the first), samples/s, peak RSS, the share of the
 # machine's sgemm rate reached, and the time spent outside the matrix products.
 #
@@ -37,7 +38,7 @@ while [ $# -gt 0 ]; do
         --threads) threads="$2"; shift ;;
         --shapes) shapes="$2"; shift ;;
         --wait-idle) wait_idle="$2"; shift ;;
-        -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+        -h|--help) awk 'NR > 1 && !/^#/ { exit } NR > 1 { print }' "$0"; exit 0 ;;
         *) echo "bench-train: unknown argument $1" >&2; exit 2 ;;
     esac
     shift
@@ -171,8 +172,8 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
             t = "torch" SUBSEP shapes[i]
             ratio = "-"; memory = "-"; torchTime = "-"; torchRSS = "-"
             if (torch && best[t] > 0) {
-                ratio = sprintf("%.2f %s", best[s] / best[t], mark(best[s] / best[t] <= 0.7))
-                memory = sprintf("%.2f %s", rss[s] / rss[t], mark(rss[s] / rss[t] <= 0.5))
+                ratio = sprintf("%.3f %s", best[s] / best[t], mark(best[s] / best[t] <= 0.7))
+                memory = sprintf("%.3f %s", rss[s] / rss[t], mark(rss[s] / rss[t] <= 0.5))
                 torchTime = timing(t)
                 torchRSS = sprintf("%.1f", rss[t])
             }

@@ -5,8 +5,9 @@ extension ShapeResult {
     /// fields for scripts/bench-train.sh.
     func printReport() {
         let perEpoch = secondsPerEpoch
-        let timedEpochs = epochSeconds.count > 1 ? "epochs 2-\(epochSeconds.count)" : "epoch 1"
-        line("seconds/epoch: %.3f (median of \(timedEpochs))", perEpoch)
+        let timedEpochs =
+            epochSeconds.count > 1 ? "median of epochs 2-\(epochSeconds.count)" : "epoch 1 alone"
+        line("seconds/epoch: %.3f (\(timedEpochs))", perEpoch)
         line("samples/s: %.0f", Double(rows) / perEpoch)
         print(
             "  peak RSS: \(mebibytes(peakResidentKiB)) (after loading the data: "
