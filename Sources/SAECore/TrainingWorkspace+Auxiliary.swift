@@ -13,7 +13,9 @@
 struct AuxiliaryBuffers {
     /// Each row's chosen dead latents and their activations (up to B × k_a entries).
     let entries: SparseRows
-    /// ∂L_aux/∂z at each entry, parallel to `entries`.
+    /// The same entries grouped by latent.
+    let byLatent: SparseColumns
+    /// ∂L_aux/∂z at each entry, in `byLatent`'s order.
     let gradients: UnsafeMutablePointer<Float>
     /// `ê − e`, then `∂L_aux/∂ê`, B × D.
     private let residual: UnsafeMutablePointer<Float>
@@ -27,6 +29,7 @@ struct AuxiliaryBuffers {
         let hidden = config.hiddenSize
         self.auxK = auxK
         entries = SparseRows.allocate(rows: capacity, capacity: capacity * auxK)
+        byLatent = SparseColumns.allocate(hiddenSize: hidden, capacity: capacity * auxK)
         gradients = .zeroed(capacity * auxK)
         residual = .zeroed(capacity * config.inputSize)
         deadLatentList = .allocate(capacity: hidden)
@@ -37,6 +40,7 @@ struct AuxiliaryBuffers {
 
     func deallocate() {
         entries.deallocate()
+        byLatent.deallocate()
         for buffer in [gradients, residual, rowValues, rowMask] { buffer.deallocate() }
         deadLatentList.deallocate()
     }
@@ -66,11 +70,13 @@ struct AuxiliaryBuffers {
         }
         guard deadCount > 0 else {
             entries.starts.update(repeating: 0, count: rows + 1)
+            byLatent.fill(from: entries, rows: rows)
             return 0
         }
         selectEntries(
             preActivation: preActivation, rows: rows, hiddenSize: hidden, deadCount: deadCount,
             activation: config.activation, scratch: scratch)
+        byLatent.fill(from: entries, rows: rows)
 
         // ê − e, the loss, and ∂L_aux/∂ê in place.
         let count = rows * d
@@ -85,13 +91,13 @@ struct AuxiliaryBuffers {
         }
 
         // dW_dec[j] += a·g, and ∂L_aux/∂z = (g · W_dec[j]) · act'(a).
-        SparseProducts.addTransposedProduct(
-            pattern: entries, weights: entries.values, rows: rows, times: residual, width: d,
-            into: dWDec)
+        SparseProducts.transposedProduct(
+            pattern: byLatent, weights: byLatent.values, times: residual, width: d,
+            into: dWDec, isAccumulating: true)
         SparseProducts.maskedProduct(
-            residual, transposing: wDec, width: d, pattern: entries, rows: rows, into: gradients)
-        for e in 0..<entries.count(rows: rows) {
-            gradients[e] *= config.activation.slope(atOutput: entries.values[e])
+            residual, transposing: wDec, width: d, pattern: byLatent, into: gradients)
+        for e in 0..<byLatent.count {
+            gradients[e] *= config.activation.slope(atOutput: byLatent.values[e])
         }
         return Double(sparsity.auxCoefficient) * sum / Double(count)
     }
@@ -127,10 +133,10 @@ struct AuxiliaryBuffers {
     }
 
     /// Adds ∂L_aux/∂z into a dense `B × H` gradient.
-    func addGradients(rows: Int, hiddenSize: Int, into dCode: UnsafeMutablePointer<Float>) {
-        for row in 0..<rows {
-            for e in entries.starts[row]..<entries.starts[row + 1] {
-                dCode[row * hiddenSize + Int(entries.columns[e])] += gradients[e]
+    func addGradients(hiddenSize: Int, into dCode: UnsafeMutablePointer<Float>) {
+        for j in 0..<hiddenSize {
+            for e in byLatent.starts[j]..<byLatent.starts[j + 1] {
+                dCode[Int(byLatent.rows[e]) * hiddenSize + j] += gradients[e]
             }
         }
     }

@@ -5,9 +5,10 @@
 // (W_encᵀ H × D, b_enc H, W_dec H × D unless tied, b_dec D, all row-major).
 //
 // With a k-sparse code (top-k, batch top-k) and few enough kept latents, the products that
-// involve the code skip its zeros (SparseProducts.swift): the decoder forward gathers the kept
-// rows of W_dec, dW_dec and dW_encᵀ are scatter-added row by row, and ∂loss/∂h is computed only
-// where a latent was kept. Only the encoder's forward product stays dense.
+// involve the code skip its zeros (SparseProducts.swift): the decoder forward adds only the
+// kept latents' rows of W_dec, dW_dec and dW_encᵀ are summed latent by latent over the rows
+// that kept each latent, and ∂loss/∂h is computed only where a latent was kept. Only the
+// encoder's forward product stays dense.
 
 /// What the loss is made of, resolved from the model and the training options.
 struct Objective: Sendable {
@@ -64,9 +65,12 @@ final class TrainingWorkspace {
     let centered: UnsafeMutablePointer<Float>?
     /// Pre-activations before selection, B × H (only with AuxK).
     let preActivation: UnsafeMutablePointer<Float>?
-    /// The kept (training) or non-zero (evaluation) entries of the code, up to B × H.
+    /// The kept (training) or non-zero (evaluation) entries of the code, up to B × H, row by
+    /// row as the selection finds them.
     let kept: SparseRows
-    /// ∂loss/∂(pre-activation) at each kept entry, parallel to `kept`.
+    /// The same entries grouped by latent, for the sparse products.
+    let keptByLatent: SparseColumns
+    /// ∂loss/∂(pre-activation) at each kept entry, in `keptByLatent`'s order.
     let keptGradients: UnsafeMutablePointer<Float>
     /// AuxK's buffers, when it is on.
     let auxiliary: AuxiliaryBuffers?
@@ -103,6 +107,8 @@ final class TrainingWorkspace {
         let hasAuxiliary = objective.sparsity.hasAuxiliaryLoss
         preActivation = hasAuxiliary ? .zeroed(codeCount) : nil
         kept = SparseRows.allocate(rows: capacity, capacity: isSelective ? codeCount : 0)
+        keptByLatent = SparseColumns.allocate(
+            hiddenSize: h, capacity: isSelective ? codeCount : 0)
         keptGradients = .zeroed(isSelective ? codeCount : 1)
         auxiliary =
             hasAuxiliary
@@ -117,6 +123,7 @@ final class TrainingWorkspace {
         centered?.deallocate()
         preActivation?.deallocate()
         kept.deallocate()
+        keptByLatent.deallocate()
         auxiliary?.deallocate()
     }
 
@@ -172,7 +179,7 @@ final class TrainingWorkspace {
         // Sparsity adds to ∂loss/∂h; then back through the activation and the selection.
         let sparsity = backpropagateCode(rows: rows, isSparse: isSparse, beta: sparsityBeta)
         if let auxiliary, auxiliaryLoss != 0, !isSparse {
-            auxiliary.addGradients(rows: rows, hiddenSize: hidden, into: dCode)
+            auxiliary.addGradients(hiddenSize: hidden, into: dCode)
         }
 
         // Encoder: dW_encᵀ = dzᵀ·input (added to dW_dec when tied), db_enc = Σ_rows dz.
@@ -269,7 +276,9 @@ extension TrainingWorkspace {
         if fromMask, case .batchTopK = objective.selection {
             smallestKeptActivation = smallest.isFinite ? smallest : nil
         }
-        return count * Self.sparseDivisor <= rows * hidden
+        guard count * Self.sparseDivisor <= rows * hidden else { return false }
+        keptByLatent.fill(from: kept, rows: rows)
+        return true
     }
 
     private func decodeLogits(rows: Int, p: ParameterPointers, isSparse: Bool) {
@@ -304,13 +313,11 @@ extension TrainingWorkspace {
                 a: dOutput, b: wDec, c: dCode)
             return
         }
-        dWDec.update(repeating: 0, count: hidden * d)
-        SparseProducts.addTransposedProduct(
-            pattern: kept, weights: kept.values, rows: rows, times: dOutput, width: d,
-            into: dWDec)
+        SparseProducts.transposedProduct(
+            pattern: keptByLatent, weights: keptByLatent.values, times: dOutput, width: d,
+            into: dWDec, isAccumulating: false)
         SparseProducts.maskedProduct(
-            dOutput, transposing: wDec, width: d, pattern: kept, rows: rows,
-            into: keptGradients)
+            dOutput, transposing: wDec, width: d, pattern: keptByLatent, into: keptGradients)
     }
 
     /// Adds the sparsity penalty's gradient to ∂loss/∂h and takes it back through the
@@ -320,8 +327,8 @@ extension TrainingWorkspace {
         let activation = config.activation
         if isSparse {
             // k-sparse kinds carry no penalty; dropped latents have no entry at all.
-            for e in 0..<kept.count(rows: rows) {
-                keptGradients[e] *= activation.slope(atOutput: kept.values[e])
+            for e in 0..<keptByLatent.count {
+                keptGradients[e] *= activation.slope(atOutput: keptByLatent.values[e])
             }
             return 0
         }
@@ -353,22 +360,19 @@ extension TrainingWorkspace {
             sumRows(dCode, rows: rows, width: hidden, into: dBEnc)
             return
         }
-        if layout.hasSeparateDecoder {
-            dWEncT.update(repeating: 0, count: hidden * d)
-        }
-        dBEnc.update(repeating: 0, count: hidden)
-        SparseProducts.addTransposedProduct(
-            pattern: kept, weights: keptGradients, rows: rows, times: input, width: d,
-            into: dWEncT)
-        SparseProducts.addColumnSums(
-            pattern: kept, weights: keptGradients, rows: rows, into: dBEnc)
+        // Tied, dW_encᵀ is dW_dec's matrix, which already holds the decoder's part.
+        SparseProducts.transposedProduct(
+            pattern: keptByLatent, weights: keptGradients, times: input, width: d,
+            into: dWEncT, isAccumulating: layout.hasTiedWeights)
+        SparseProducts.columnSums(
+            keptByLatent, weights: keptGradients, into: dBEnc, isAccumulating: false)
         if let auxiliary, hasAuxiliary {
-            SparseProducts.addTransposedProduct(
-                pattern: auxiliary.entries, weights: auxiliary.gradients, rows: rows,
-                times: input, width: d, into: dWEncT)
-            SparseProducts.addColumnSums(
-                pattern: auxiliary.entries, weights: auxiliary.gradients, rows: rows,
-                into: dBEnc)
+            SparseProducts.transposedProduct(
+                pattern: auxiliary.byLatent, weights: auxiliary.gradients, times: input,
+                width: d, into: dWEncT, isAccumulating: true)
+            SparseProducts.columnSums(
+                auxiliary.byLatent, weights: auxiliary.gradients, into: dBEnc,
+                isAccumulating: true)
         }
     }
 
