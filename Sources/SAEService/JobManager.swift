@@ -139,9 +139,11 @@ package final class JobManager: @unchecked Sendable {
     /// With an `idempotencyKey` already used for the same spec, returns that job and
     /// `isNew == false`; for another spec, throws `idempotencyConflict`.
     package func submit(_ spec: JobSpec, idempotencyKey: String? = nil) throws -> (job: Job, isNew: Bool) {
-        // Refuse datasets that do not exist now rather than failing the job later.
-        try validate(spec)
-        return try condition.withLock {
+        try condition.withLock {
+            // Refuse datasets that do not exist now rather than failing the job later. Checked
+            // under the lock, so a dataset deleted in `withSubmissionsHeld` is either gone
+            // here or sees this job.
+            try validate(spec)
             if let key = idempotencyKey, let id = idempotencyKeys[key], let existing = jobs[id] {
                 guard existing.spec == spec.json else { throw ServiceError.idempotencyConflict(key: key, jobID: id) }
                 return (existing, false)
@@ -163,6 +165,16 @@ package final class JobManager: @unchecked Sendable {
             logger.info("job accepted", ["job.id": job.id, "job.epochs": "\(job.epochs)"])
             return (job, true)
         }
+    }
+
+    /// Runs `body` with every job that has not ended, while no job can be submitted.
+    ///
+    /// For actions that must not race a submission, such as deleting a dataset: a submission
+    /// either lands before, and `body` sees its job, or after, and its own dataset check
+    /// (`validate`) sees what `body` did. `body` runs under the manager's lock, so it must be
+    /// short and must not call back into the manager.
+    package func withSubmissionsHeld<T>(_ body: (_ unfinished: [Job]) throws -> T) throws -> T {
+        try condition.withLock { try body(jobs.values.filter { !$0.state.isFinished }) }
     }
 
     /// Forgets a finished job and its events. Throws `invalidState` (409) for one that has not

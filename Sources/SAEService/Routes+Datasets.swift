@@ -35,18 +35,22 @@ extension Routes {
     }
 
     /// `DELETE /v1/datasets/ID`: 204, or 409 while a job that has not ended reads it.
+    ///
+    /// The check and the delete happen while job submission is held, so a job submitted at
+    /// the same moment is either seen here (and the delete refused) or refused itself with
+    /// `dataset_not_found`; no job is ever queued on a deleted dataset.
     private func deleteDataset(_ request: HTTPRequest) throws -> HTTPResponse {
         let id = try datasetID(request)
         let info = try service.uploads.info(id: id)
-        // TODO(#5): a job submitted between this check and the delete fails at its start with
-        // dataset_not_found rather than being refused here; closing that needs the check and
-        // the submission under one lock in JobManager.
-        if let job = service.jobs.list().first(where: { !$0.state.isFinished && Self.reads($0.spec, info) }) {
-            throw ServiceError.invalidState(
-                "dataset \(id) is used by job \(job.id), which is \(job.state.rawValue); "
-                    + "cancel it or wait for it to end")
+        let file = try? service.datasets.resolve(.uploaded(id: id), field: "id")
+        try service.jobs.withSubmissionsHeld { unfinished in
+            if let job = unfinished.first(where: { reads($0.spec, info, file: file) }) {
+                throw ServiceError.invalidState(
+                    "dataset \(id) is used by job \(job.id), which is \(job.state.rawValue); "
+                        + "cancel it or wait for it to end")
+            }
+            try service.uploads.remove(id: id)
         }
-        try service.uploads.remove(id: id)
         service.datasets.evict(uploadedID: id)
         return HTTPResponse(status: 204)
     }
@@ -55,13 +59,20 @@ extension Routes {
         try ResourceID.checked(request.pathParameters["id"] ?? "")
     }
 
-    /// Whether a job spec (in request form) trains or validates on the dataset, by id or by
-    /// the path of its file.
-    static func reads(_ spec: JSONValue, _ info: DatasetInfo) -> Bool {
-        guard case .object(let fields) = spec else { return false }
-        return ["dataset", "validation"].contains { key in
-            guard case .object(let source)? = fields[key] else { return false }
-            return source["id"] == .string(info.id) || source["path"] == .string(info.path)
+    /// Whether a job spec (in request form) trains or validates on the dataset: by its id, or
+    /// by a path that leads to its `file` (however the path is spelt).
+    func reads(_ spec: JSONValue, _ info: DatasetInfo, file: URL?) -> Bool {
+        guard let spec = try? JobSpec.parse(spec) else { return false }
+        return [spec.training, spec.validation].contains { source in
+            switch source?.reference {
+            case .uploaded(let id)?:
+                return id == info.id
+            case .path(let path)?:
+                let resolved = try? service.datasets.resolve(.path(path), field: "dataset")
+                return resolved != nil && resolved?.path == file?.path
+            default:
+                return false
+            }
         }
     }
 }
