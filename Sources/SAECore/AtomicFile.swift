@@ -79,11 +79,42 @@ package enum AtomicFile {
             throw DataError.writeFailed(file: name, reason: systemReason())
         }
 
+        CrashInjection.reach(.beforeRename, file: name)
         guard rename(temporary.path, url.path) == 0 else {
             throw DataError.writeFailed(file: name, reason: systemReason())
         }
         isRenamed = true
         try syncDirectory(directory, reportingAs: name)
+        CrashInjection.reach(.afterRename, file: name)
+    }
+
+    /// Removes the temporary files that writes interrupted by a crash left in `directory` and
+    /// the folders below it, and returns their paths relative to `directory`.
+    ///
+    /// Only names this type makes (`.<target>.<pid>.<hex>.tmp`) are touched, so a user's own
+    /// files are safe. Call it at start-up, before anything writes: a write in progress in
+    /// this process would lose its temporary file.
+    @discardableResult
+    package static func removeLeftovers(under directory: URL) -> [String] {
+        guard let walker = FileManager.default.enumerator(atPath: directory.path) else { return [] }
+        var removed: [String] = []
+        while let relative = walker.nextObject() as? String {
+            let name = (relative as NSString).lastPathComponent
+            guard isTemporaryName(name) else { continue }
+            if (try? FileManager.default.removeItem(at: directory.appendingPathComponent(relative))) != nil {
+                removed.append(relative)
+            }
+        }
+        return removed
+    }
+
+    /// Whether `name` has the form of this type's temporary files: `.<target>.<pid>.<hex>.tmp`.
+    static func isTemporaryName(_ name: String) -> Bool {
+        let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+        guard name.hasPrefix("."), parts.count >= 5, parts.last == "tmp" else { return false }
+        let pid = parts[parts.count - 3]
+        let suffix = parts[parts.count - 2]
+        return !pid.isEmpty && pid.allSatisfy(\.isNumber) && !suffix.isEmpty && suffix.allSatisfy(\.isHexDigit)
     }
 
     /// Replaces the file at `url` with `bytes`; see `write(to:_:)`.

@@ -53,6 +53,11 @@ package final class Service: Sendable {
         let data = URL(fileURLWithPath: config.dataDirectory)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         lock = Mutex(try DataDirectoryLock(directory: data))
+        // Writes a crash cut short left their temporary files; the files they were replacing
+        // are intact. With the lock held, no other process is writing here.
+        for file in AtomicFile.removeLeftovers(under: data) {
+            logger.warning("unfinished write removed", ["file": file])
+        }
         database = try SQLiteDatabase(path: data.appendingPathComponent("saed.db").path)
         try Schema.migrate(database)
         models = try ModelStore(directory: data.appendingPathComponent("models"), database: database, logger: logger)
