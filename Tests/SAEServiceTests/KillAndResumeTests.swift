@@ -37,9 +37,12 @@ struct KillAndResumeTests {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    static func launch(dataDirectory: String, port: Int) throws -> Process {
+    /// Starts the daemon on `port` and waits until it answers. `environment` entries are added
+    /// to this process's own (the crash tests arm their hook this way).
+    static func launch(dataDirectory: String, port: Int, environment: [String: String] = [:]) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: daemonPath)
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, added in added }
         process.arguments = ["--port", "\(port)", "--data-dir", dataDirectory, "--datasets-dir", dataDirectory,
                              "--fashion-mnist-dir", EndToEndTests.fashionDirectory, "--log-level", "error"]
         process.standardOutput = FileHandle.nullDevice
