@@ -1,5 +1,6 @@
 import Foundation
 import SAECore
+import Synchronization
 import Testing
 @testable import SAEService
 
@@ -36,6 +37,24 @@ struct JobStartTests {
                                           outputDirectory: folder + "/out", progress: nil, print: { _ in })
             #expect(status == 0)
             #expect(try Autoencoder.load(from: URL(fileURLWithPath: folder + "/out")).model == initial)
+
+            // And with init_from it starts from the daemon's saved model (the same weights here,
+            // drawn with another seed otherwise).
+            let fromModel = #"{"dataset": {"path": "i.csv"}, "model": {"hidden_size": 5}, "epochs": 0, "seed": 12, "init_from": "\#(id)"}"#
+            try fromModel.write(toFile: folder + "/from.json", atomically: true, encoding: .utf8)
+            let fromStatus = TrainCommand.run(jobFile: folder + "/from.json", config: service.config,
+                                              outputDirectory: folder + "/from", progress: nil, print: { _ in })
+            #expect(fromStatus == 0)
+            #expect(try Autoencoder.load(from: URL(fileURLWithPath: folder + "/from")).model == initial)
+            let printed = Mutex<[String]>([])
+            let missing = fromModel.replacingOccurrences(of: id, with: "model_gone")
+            try missing.write(toFile: folder + "/missing.json", atomically: true, encoding: .utf8)
+            let missingStatus = TrainCommand.run(
+                jobFile: folder + "/missing.json", config: service.config, outputDirectory: folder + "/missing",
+                progress: nil, print: { line in printed.withLock { $0.append(line) } })
+            #expect(missingStatus == 2)
+            let lines = printed.withLock { $0 }
+            #expect(lines.last?.contains(#"init_from: there is no model "model_gone""#) == true, "\(lines)")
         }
     }
 
