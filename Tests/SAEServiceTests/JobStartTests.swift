@@ -40,7 +40,8 @@ struct JobStartTests {
 
             // And with init_from it starts from the daemon's saved model (the same weights here,
             // drawn with another seed otherwise).
-            let fromModel = #"{"dataset": {"path": "i.csv"}, "model": {"hidden_size": 5}, "epochs": 0, "seed": 12, "init_from": "\#(id)"}"#
+            let fromModel = #"{"dataset": {"path": "i.csv"}, "model": {"hidden_size": 5}, "epochs": 0, "seed": 12, "#
+                + #""init_from": "\#(id)"}"#
             try fromModel.write(toFile: folder + "/from.json", atomically: true, encoding: .utf8)
             let fromStatus = TrainCommand.run(jobFile: folder + "/from.json", config: service.config,
                                               outputDirectory: folder + "/from", progress: nil, print: { _ in })
@@ -125,7 +126,8 @@ struct JobStartTests {
                 service, #"{"dataset": {"path": "wide.csv"}, "model": {"hidden_size": 4}, "init_from": "\#(source)"}"#)
             let failure = try #require(job["error"] as? [String: Any])
             #expect(job["state"] as? String == "failed" && failure["code"] as? String == "invalid_field")
-            #expect((failure["message"] as? String)?.contains("takes 3 inputs but the dataset rows have 5 values") == true)
+            let message = failure["message"] as? String ?? ""
+            #expect(message.contains("takes 3 inputs but the dataset rows have 5 values"), "\(message)")
         }
     }
 

@@ -13,7 +13,8 @@ struct ModelImportConfigTests {
     static func form(_ parts: [(String, [UInt8])]) -> [UInt8] {
         var body: [UInt8] = []
         for (name, bytes) in parts {
-            body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"; filename=\"\(name)\"\r\n".utf8)
+            body += Array("--\(boundary)\r\n".utf8)
+            body += Array("Content-Disposition: form-data; name=\"\(name)\"; filename=\"\(name)\"\r\n".utf8)
             body += Array("Content-Type: application/octet-stream\r\n\r\n".utf8)
             body += bytes + Array("\r\n".utf8)
         }
@@ -87,13 +88,18 @@ struct ModelImportConfigTests {
         }
     }
 
+    /// A standardize cfg.json with one mean too few.
+    static let shortMean = #"""
+        {"normalization": "standardize", "normalization_mean": [1, 2, 3], "normalization_std": [1, 1, 1, 1]}
+        """#
+
     @Test func badConfigsAndFormsAreRefusedNamingThePart() throws {
         try LiveService.run { service in
             let weights = try Self.bareWeights()
             let cases: [([(String, [UInt8])], Int, String, String?, String)] = [
                 ([("weights", weights), ("config", Array(#"{"d_in": 5}"#.utf8))],
                  400, "invalid_field", "config.input_size", "says 5 but the weights have 4"),
-                ([("weights", weights), ("config", Array(#"{"normalization": "standardize", "normalization_mean": [1, 2, 3], "normalization_std": [1, 1, 1, 1]}"#.utf8))],
+                ([("weights", weights), ("config", Array(Self.shortMean.utf8))],
                  400, "invalid_field", "config.normalization_mean", "needs 4 values"),
                 ([("weights", weights), ("config", Array(#"{"architecture": "jumprelu"}"#.utf8))],
                  400, "invalid_field", "config.architecture", "not supported"),
