@@ -33,12 +33,29 @@ extension Routes {
     }
 
     /// `POST /v1/models?name=`: a safetensors body becomes a new model (201 with its info).
+    ///
+    /// The body is the safetensors file itself, or a `multipart/form-data` form (`curl -F`)
+    /// with the file as part `weights` and, optionally, the model's `cfg.json` as part `config`.
     private func importModel(_ request: HTTPRequest) throws -> HTTPResponse {
         let name = try Self.nameQuery(request)
-        guard !request.body.isEmpty else {
+        var weights = request.body
+        var configJSON: [UInt8]?
+        if let boundary = MultipartForm.boundary(ofContentType: request.headers["Content-Type"]) {
+            var form = try MultipartForm(request.body, boundary: boundary)
+            guard let part = form.parts.removeValue(forKey: "weights") else {
+                throw ServiceError.invalidField(
+                    path: "weights", message: "is missing; send the safetensors file as form part \"weights\"")
+            }
+            weights = part
+            configJSON = form.parts.removeValue(forKey: ImportedModelConfig.path)
+            if let extra = form.parts.keys.sorted().first {
+                throw ServiceError.unknownField(path: extra)
+            }
+        }
+        guard !weights.isEmpty else {
             throw ServiceError.invalidField(path: "(body)", message: "is empty; send a safetensors file")
         }
-        let info = try service.models.importWeights(request.body, name: name)
+        let info = try service.models.importWeights(weights, configJSON: configJSON, name: name)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/models/\(info.id)")
         return .json(201, try APIJSON.bytes(info), headers: headers)
@@ -68,7 +85,7 @@ extension Routes {
     // MARK: - Running rows through a model
 
     private func encode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.hiddenSize
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: model.config.inputSize)
@@ -103,7 +120,7 @@ extension Routes {
     }
 
     private func reconstruct(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: width)
@@ -135,7 +152,7 @@ extension Routes {
     }
 
     private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, codes) = try rawRows(request, width: model.config.hiddenSize)

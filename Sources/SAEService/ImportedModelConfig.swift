@@ -1,0 +1,119 @@
+import SAECore
+
+/// What saed reads from the `cfg.json` sent with an imported model.
+///
+/// saed's own keys, as `GET /v1/models/ID` shows them: `input_size`, `hidden_size`,
+/// `activation`, `decoder_activation`, `top_k`, `batch_top_k`, `threshold`, `tied_weights`,
+/// `subtract_decoder_bias`, `normalization`, `normalization_mean`, `normalization_std` and
+/// `name`. SAELens's `d_in`, `d_sae`, `apply_b_dec_to_input`, `architecture` (`standard` or
+/// `topk`) and `activation_fn_kwargs.k` are read too. Every other key is ignored, since other
+/// tools' files carry many that do not bear on encoding. Keys given here override the weights
+/// file's metadata.
+struct ImportedModelConfig: Equatable {
+    /// Weights-file metadata entries (`ModelFiles` keys) the file sets.
+    var metadata: [String: String] = [:]
+    var inputSize: Int?
+    var hiddenSize: Int?
+    var normalization: NormalizationKind?
+    var mean: [Float]?
+    var standardDeviation: [Float]?
+    var name: String?
+
+    /// The path errors name: the form part's name.
+    static let path = "config"
+
+    /// Reads a cfg.json. Throws 400 `malformed_json`, or `invalid_field` naming
+    /// `config.<key>` for a value of the wrong type or an unsupported architecture.
+    static func parse(_ bytes: [UInt8]) throws -> ImportedModelConfig {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(bytes)
+        } catch let ServiceError.malformedJSON(message) {
+            throw ServiceError.malformedJSON("the uploaded cfg.json: \(message)")
+        }
+        var reader = try JSONObjectReader(json, path: path)
+        var config = ImportedModelConfig()
+        config.name = try reader.string("name")
+        config.inputSize = try reader.integer("input_size", in: 1...Int(Int32.max))
+            ?? reader.integer("d_in", in: 1...Int(Int32.max))
+        config.hiddenSize = try reader.integer("hidden_size", in: 1...Int(Int32.max))
+            ?? reader.integer("d_sae", in: 1...Int(Int32.max))
+        try config.readArchitecture(&reader)
+        try config.readNormalization(&reader)
+        // Other tools' keys are many and harmless: no rejectUnknownFields here.
+        return config
+    }
+
+    private mutating func readArchitecture(_ reader: inout JSONObjectReader) throws {
+        for key in ["activation", "decoder_activation"] {
+            metadata[key] = try reader.choice(key, of: Activation.self)?.rawValue
+        }
+        let count = 1...Int(Int32.max)
+        metadata["top_k"] = try reader.integer("top_k", in: count).map { String($0) }
+        metadata["batch_top_k"] = try reader.integer("batch_top_k", in: count).map { String($0) }
+        if let threshold = try reader.number("threshold") {
+            guard Float(threshold).isFinite else {
+                throw ServiceError.invalidField(
+                    path: reader.fieldPath("threshold"), message: "\(threshold) does not fit float32")
+            }
+            metadata["threshold"] = "\(Float(threshold))"
+        }
+        metadata["tied_weights"] = try reader.bool("tied_weights").map { String($0) }
+        let subtracts = try reader.bool("subtract_decoder_bias") ?? reader.bool("apply_b_dec_to_input")
+        metadata["subtract_decoder_bias"] = subtracts.map { String($0) }
+
+        // SAELens: a top-k SAE names its k under activation_fn_kwargs.
+        if let architecture = try reader.string("architecture") {
+            guard ["standard", "topk"].contains(architecture) else {
+                throw ServiceError.invalidField(
+                    path: reader.fieldPath("architecture"),
+                    message: "\"\(architecture)\" is not supported; saed serves \"standard\" and \"topk\" SAEs")
+            }
+            if architecture == "topk", metadata["top_k"] == nil,
+                var arguments = try reader.object("activation_fn_kwargs")
+            {
+                metadata["top_k"] = try arguments.integer("k", in: count).map { String($0) }
+            }
+        }
+    }
+
+    private mutating func readNormalization(_ reader: inout JSONObjectReader) throws {
+        normalization = try reader.choice("normalization", of: NormalizationKind.self)
+        for key in ["normalization_mean", "normalization_std"] {
+            guard let value = reader.value(key) else { continue }
+            let path = reader.fieldPath(key)
+            guard case .array(let items) = value else {
+                throw ServiceError.invalidField(path: path, message: "must be an array of numbers")
+            }
+            let numbers = try items.enumerated().map { index, item -> Float in
+                guard case .number(let number) = item, Float(number).isFinite else {
+                    throw ServiceError.invalidField(
+                        path: "\(path)[\(index)]", message: "must be a finite float32 number")
+                }
+                return Float(number)
+            }
+            if key == "normalization_mean" { mean = numbers } else { standardDeviation = numbers }
+        }
+    }
+
+    /// The normalisation the file describes for a model of `inputSize` inputs: none when it
+    /// names none. Throws 400 `invalid_field` when `standardize` lacks a mean or standard
+    /// deviation of `inputSize` values, or a standard deviation is not positive.
+    func inputNormalization(inputSize: Int) throws -> Normalization {
+        guard let normalization else { return .none }
+        guard normalization == .standardize else { return Normalization(kind: normalization) }
+        let statistics = [("normalization_mean", mean), ("normalization_std", standardDeviation)]
+        for (key, values) in statistics where values?.count != inputSize {
+            throw ServiceError.invalidField(
+                path: "\(Self.path).\(key)",
+                message: "standardize needs \(inputSize) values (one per input), got \(values?.count ?? 0)")
+        }
+        let mean = self.mean ?? []
+        let deviation = standardDeviation ?? []
+        if let index = deviation.firstIndex(where: { !($0 > 0) }) {
+            throw ServiceError.invalidField(
+                path: "\(Self.path).normalization_std[\(index)]", message: "must be greater than 0")
+        }
+        return Normalization(kind: .standardize, mean: mean, standardDeviation: deviation)
+    }
+}
