@@ -104,6 +104,11 @@ package struct JobSpec: Sendable, Equatable {
                 path: "model.decoder_activation",
                 message: "bce reconstruction needs a sigmoid decoder (got \"\(decoderActivation.rawValue)\")")
         }
+        if options.reconstruction == .bce && options.normalization == .standardize {
+            throw ServiceError.invalidField(
+                path: "normalization",
+                message: "bce reconstruction needs targets in [0, 1], which standardize does not give; use \"unit\"")
+        }
         return JobSpec(name: name, training: training, validation: validation, hiddenSize: hiddenSize,
                        activation: activation, decoderActivation: decoderActivation,
                        hasTiedWeights: hasTiedWeights, subtractsDecoderBias: subtractsDecoderBias,

@@ -224,8 +224,8 @@ package final class ModelStore: Sendable {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             let weights = staging.appendingPathComponent(ModelFiles.weightsFileName)
             try AtomicFile.write(bytes, to: weights)
-            if let imported, !imported.metadata.isEmpty {
-                try Self.overrideMetadata(of: weights, with: imported.metadata)
+            if let imported, !imported.metadata.isEmpty || !imported.defaults.isEmpty {
+                try Self.overrideMetadata(of: weights, with: imported.metadata, defaults: imported.defaults)
             }
             try AtomicFile.write(Array("{}".utf8), to: staging.appendingPathComponent(ModelFiles.configFileName))
             model = try Autoencoder.load(from: staging).model
@@ -256,11 +256,15 @@ package final class ModelStore: Sendable {
         return info
     }
 
-    /// Rewrites a staged weights file with `overrides` merged into its metadata.
-    private static func overrideMetadata(of url: URL, with overrides: [String: String]) throws {
+    /// Rewrites a staged weights file with `overrides` merged into its metadata, and `defaults`
+    /// filling keys that neither sets.
+    private static func overrideMetadata(
+        of url: URL, with overrides: [String: String], defaults: [String: String]
+    ) throws {
         let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
         let ordered = tensors.values.sorted { $0.name < $1.name }
-        try SafeTensors.write(ordered, metadata: metadata.merging(overrides) { _, new in new }, to: url)
+        let merged = defaults.merging(metadata) { _, file in file }.merging(overrides) { _, new in new }
+        try SafeTensors.write(ordered, metadata: merged, to: url)
     }
 
     /// Throws 400 naming the cfg.json key whose size disagrees with the weights' shapes.

@@ -3,28 +3,73 @@ import Foundation
 /// A `multipart/form-data` body (RFC 7578) split into its named parts, as `curl -F` sends it.
 ///
 /// Only what a form upload needs is read: each part's `name` from its `Content-Disposition`,
-/// and its bytes. Part headers are otherwise ignored; a repeated name keeps the first part.
+/// and its bytes. Part headers are otherwise ignored; a name sent twice is refused.
 package struct MultipartForm: Sendable {
     /// The bytes of each part, by its form name.
     package var parts: [String: [UInt8]]
 
-    /// The boundary of a `multipart/form-data` content type, or nil for any other type.
-    package static func boundary(ofContentType contentType: String?) -> String? {
+    /// The boundary of a `multipart/form-data` content type, or nil for a type that is not
+    /// multipart at all (the body is then the file itself).
+    ///
+    /// Throws 415 `unsupported_media_type` for another multipart type (`multipart/mixed`), and
+    /// 400 `invalid_field` naming `Content-Type` when `multipart/form-data` comes without a
+    /// boundary, so a form is never read as a bare file.
+    package static func boundary(ofContentType contentType: String?) throws -> String? {
         guard let contentType else { return nil }
-        let pieces = contentType.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces) }
-        guard pieces.first?.lowercased() == "multipart/form-data" else { return nil }
-        for piece in pieces.dropFirst() where piece.lowercased().hasPrefix("boundary=") {
-            let value = piece.dropFirst("boundary=".count)
-            let unquoted = value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2
-                ? value.dropFirst().dropLast() : value
-            return unquoted.isEmpty ? nil : String(unquoted)
+        let (mediaType, parameters) = headerValue(contentType)
+        guard mediaType.hasPrefix("multipart/") else { return nil }
+        guard mediaType == "multipart/form-data" else {
+            throw ServiceError.unsupportedMediaType(
+                "\(mediaType) is not accepted here; send multipart/form-data (curl -F) or the file itself")
         }
-        return nil
+        guard let boundary = parameters["boundary"], !boundary.isEmpty else {
+            throw ServiceError.invalidField(
+                path: "Content-Type",
+                message: "multipart/form-data needs a boundary parameter (\"multipart/form-data; boundary=...\")")
+        }
+        return boundary
+    }
+
+    /// A header value split into its lowercased leading token and its `;` parameters, with
+    /// parameter names lowercased and quoted values unquoted (RFC 9110 quoted-string, so a `;`
+    /// or `\"` inside quotes belongs to the value).
+    static func headerValue(_ value: String) -> (token: String, parameters: [String: String]) {
+        var pieces: [String] = []
+        var current = ""
+        var isQuoted = false
+        var isEscaped = false
+        for character in value {
+            if isEscaped {
+                current.append(character)
+                isEscaped = false
+            } else if isQuoted && character == "\\" {
+                isEscaped = true
+            } else if character == "\"" {
+                isQuoted.toggle()
+            } else if character == ";" && !isQuoted {
+                pieces.append(current)
+                current = ""
+            } else {
+                current.append(character)
+            }
+        }
+        pieces.append(current)
+        let token = pieces[0].trimmingCharacters(in: .whitespaces).lowercased()
+        var parameters: [String: String] = [:]
+        for piece in pieces.dropFirst() {
+            let pair = piece.split(separator: "=", maxSplits: 1)
+            guard pair.count == 2 else { continue }
+            let name = pair[0].trimmingCharacters(in: .whitespaces).lowercased()
+            if parameters[name] == nil {
+                parameters[name] = pair[1].trimmingCharacters(in: .whitespaces)
+            }
+        }
+        return (token, parameters)
     }
 
     /// Splits `body` at `boundary`. Throws 400 `invalid_field` naming `(body)` when the body
     /// does not follow the format: no opening or closing boundary, or a part without headers
-    /// or a name.
+    /// or a name; or naming the part when its name comes twice.
     package init(_ body: [UInt8], boundary: String) throws {
         let dashBoundary = Array("--\(boundary)".utf8)
         let delimiter = Array("\r\n".utf8) + dashBoundary
@@ -50,7 +95,10 @@ package struct MultipartForm: Sendable {
             guard let name = Self.partName(headers) else {
                 throw Self.malformed("has a part at byte \(headerStart) without a Content-Disposition name")
             }
-            if parts[name] == nil { parts[name] = Array(body[(headerEnd + 4)..<end]) }
+            guard parts[name] == nil else {
+                throw ServiceError.invalidField(path: name, message: "is sent twice; send each form part once")
+            }
+            parts[name] = Array(body[(headerEnd + 4)..<end])
             cursor = end + delimiter.count
         }
         self.parts = parts
@@ -61,15 +109,7 @@ package struct MultipartForm: Sendable {
         for line in headers.split(separator: "\r\n") {
             let pair = line.split(separator: ":", maxSplits: 1)
             guard pair.count == 2, pair[0].lowercased() == "content-disposition" else { continue }
-            for parameter in pair[1].split(separator: ";") {
-                let trimmed = parameter.trimmingCharacters(in: .whitespaces)
-                guard trimmed.lowercased().hasPrefix("name=") else { continue }
-                var value = trimmed.dropFirst("name=".count)
-                if value.hasPrefix("\"") && value.hasSuffix("\"") && value.count >= 2 {
-                    value = value.dropFirst().dropLast()
-                }
-                return String(value)
-            }
+            return headerValue(String(pair[1])).parameters["name"]
         }
         return nil
     }

@@ -140,7 +140,7 @@ enum OpenAPI {
                    "content": ["application/json": ["schema": answer],
                                "application/octet-stream": rawRequest],
                ]],
-               errors: [400, 404, 413])
+               errors: [400, 404, 413, 422])
         }
         return [
             ("GET", "/v1/models", op(
@@ -162,7 +162,7 @@ enum OpenAPI {
                     ] as [String: Any]],
                 ] as [String: Any]],
                 responses: [201: jsonResponse("Imported", ref("Model"), headers: ["Location": true])],
-                errors: [400, 413, 422, 503])),
+                errors: [400, 413, 415, 422, 503])),
             ("GET", "/v1/models/{id}", op(
                 "Show a model", tag: "models", parameters: [pathID],
                 responses: [200: jsonResponse("The model", ref("Model"))], errors: [400, 404])),

@@ -40,7 +40,7 @@ extension Routes {
         let name = try Self.nameQuery(request)
         var weights = request.body
         var configJSON: [UInt8]?
-        if let boundary = MultipartForm.boundary(ofContentType: request.headers["Content-Type"]) {
+        if let boundary = try MultipartForm.boundary(ofContentType: request.headers["Content-Type"]) {
             var form = try MultipartForm(request.body, boundary: boundary)
             guard let part = form.parts.removeValue(forKey: "weights") else {
                 throw ServiceError.invalidField(
@@ -93,7 +93,7 @@ extension Routes {
                 throw ServiceError.invalidField(
                     path: "format", message: "raw float32 answers are dense, got \"\(format)\"")
             }
-            let codes = model.encode(inputs, rows: rows)
+            let codes = try model.encode(inputs, rows: rows)
             service.metrics.observeRows(rows, operation: "encode")
             return Self.rawResponse(codes, rows: rows, columns: width)
         }
@@ -107,7 +107,7 @@ extension Routes {
             throw ServiceError.invalidField(
                 path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
         }
-        let codes = model.encode(body.values, rows: body.rows)
+        let codes = try model.encode(body.values, rows: body.rows)
         service.metrics.observeRows(body.rows, operation: "encode")
         var out = Array(#"{"codes":"#.utf8)
         if format == "dense" {
@@ -124,7 +124,7 @@ extension Routes {
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: width)
-            let outputs = model.reconstruct(inputs, rows: rows)
+            let outputs = try model.reconstruct(inputs, rows: rows)
             service.metrics.observeRows(rows, operation: "reconstruct")
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
@@ -133,7 +133,7 @@ extension Routes {
         try JSONObjectReader(.object(body.fields), path: "").rejectUnknownFields()
         let (rows, inputs) = (body.rows, body.values)
         try Self.checkDeclaredRows(request, rows: rows)
-        let outputs = model.reconstruct(inputs, rows: rows)
+        let outputs = try model.reconstruct(inputs, rows: rows)
         service.metrics.observeRows(rows, operation: "reconstruct")
         let mse = (0..<rows).map { row in
             var sum = 0.0
@@ -156,7 +156,7 @@ extension Routes {
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, codes) = try rawRows(request, width: model.config.hiddenSize)
-            let outputs = model.decode(codes, rows: rows)
+            let outputs = try model.decode(codes, rows: rows)
             service.metrics.observeRows(rows, operation: "decode")
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
@@ -166,7 +166,7 @@ extension Routes {
                                             width: hidden, maxRows: service.config.maxEncodeRows)
         try reader.rejectUnknownFields()
         try Self.checkDeclaredRows(request, rows: rows)
-        let outputs = model.decode(codes, rows: rows)
+        let outputs = try model.decode(codes, rows: rows)
         service.metrics.observeRows(rows, operation: "decode")
         var out = Array(#"{"outputs":"#.utf8)
         try MatrixJSON.appendRows(outputs, width: width, to: &out, what: "outputs")

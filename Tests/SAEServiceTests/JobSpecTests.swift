@@ -98,6 +98,9 @@ struct JobSpecTests {
             (#"{"dataset": "fashion-mnist", "sparsity": {"kind": "batchtopk", "threshold_rate": 0}}"#,
              "sparsity.threshold_rate"),
             (#"{"dataset": "fashion-mnist", "model": {"tied_weights": 1}}"#, "model.tied_weights"),
+            // bce needs targets in [0, 1]; standardised values are not
+            (#"{"dataset": "fashion-mnist", "model": {"decoder_activation": "sigmoid"}, "reconstruction": "bce", "#
+                + #""normalization": "standardize"}"#, "normalization"),
         ] {
             let error = #expect(throws: ServiceError.self) { try Self.parse(body) }
             #expect(error?.field == field, "\(body)")

@@ -13,7 +13,7 @@ struct ModelImportConfigTests {
     static func form(_ parts: [(String, [UInt8])]) -> [UInt8] {
         var body: [UInt8] = []
         for (name, bytes) in parts {
-            body += Array("--\(boundary)\r\n".utf8)
+            body += Array("--\(Self.boundary)\r\n".utf8)
             body += Array("Content-Disposition: form-data; name=\"\(name)\"; filename=\"\(name)\"\r\n".utf8)
             body += Array("Content-Type: application/octet-stream\r\n\r\n".utf8)
             body += bytes + Array("\r\n".utf8)
@@ -26,8 +26,8 @@ struct ModelImportConfigTests {
                          headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"])
     }
 
-    /// The tiny test model's four tensors as a safetensors file without metadata.
-    static func bareWeights() throws -> [UInt8] {
+    /// The tiny test model's four tensors as a safetensors file, without metadata unless given.
+    static func bareWeights(metadata: [String: String] = [:]) throws -> [UInt8] {
         let model = try SAECoreFixtures.tinyModel()
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("saed-import-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: url) }
@@ -36,7 +36,7 @@ struct ModelImportConfigTests {
             SafeTensors.Tensor(name: "b_enc", shape: [3], values: model.bEnc),
             SafeTensors.Tensor(name: "W_dec", shape: [3, 4], values: model.wDec),
             SafeTensors.Tensor(name: "b_dec", shape: [4], values: model.bDec),
-        ], to: url)
+        ], metadata: metadata, to: url)
         return try AtomicFile.read(contentsOf: url)
     }
 
@@ -119,6 +119,115 @@ struct ModelImportConfigTests {
                 #expect((error["message"] as? String)?.contains(message) == true, "case \(index): \(error)")
             }
             #expect(service.models.list().isEmpty)
+        }
+    }
+
+    /// `codes` decoded by the tiny model's linear decoder, worked by hand:
+    /// `b_dec + Σ_j c_j·W_dec[j]` for `c = [1, 2, 3]` is `[1.8, 3.9, −2.0, −0.45]`.
+    static let linearDecode: [Double] = [1.8, 3.9, -2.0, -0.45]
+
+    /// SAELens files: a top-k SAE's k in either place, and a linear decoder, so decoding gives
+    /// negative outputs as SAELens does (a ReLU decoder would give `[1.8, 3.9, 0, 0]`).
+    @Test func saeLensTopKFilesServeTheirKAndALinearDecoder() throws {
+        try LiveService.run { service in
+            let files = [
+                #"{"architecture": "topk", "k": 2, "d_in": 4, "d_sae": 3, "normalize_activations": "none"}"#,
+                #"{"architecture": "standard", "activation_fn_str": "topk", "activation_fn_kwargs": {"k": 2}}"#,
+            ]
+            for file in files {
+                let response = try Self.importForm(service, [("weights", try Self.bareWeights()),
+                                                             ("config", Array(file.utf8))])
+                #expect(response.status == 201, "\(response.text)")
+                let info = try response.json()
+                #expect(info["top_k"] as? Int == 2 && info["decoder_activation"] as? String == "identity", "\(file)")
+                let id = try #require(info["id"] as? String)
+
+                // x = e_0: pre-activations W_enc[0] + b_enc = [0.51, −0.27, 0.155]; the top 2 stay.
+                let codes = try Support.rowsOperation(service, id, "encode", [[1, 0, 0, 0]], answer: "codes")
+                #expect(Support.maxDifference(codes, [[0.51, 0, 0.155]]) < 1e-6, "\(codes)")
+                let outputs = try Support.rowsOperation(service, id, "decode", field: "codes", [[1, 2, 3]],
+                                                        answer: "outputs")
+                #expect(Support.maxDifference(outputs, [Self.linearDecode]) < 1e-6, "\(outputs)")
+            }
+
+            // Weights whose metadata names a decoder keep it: the SAELens default fills gaps only.
+            let sigmoid = try Self.importForm(service, [("weights", try Self.bareWeights(metadata: [
+                "decoder_activation": "sigmoid"])), ("config", Array(#"{"d_sae": 3}"#.utf8))])
+            #expect(try sigmoid.json()["decoder_activation"] as? String == "sigmoid", "\(sigmoid.text)")
+        }
+    }
+
+    /// Settings saed cannot reproduce, or that contradict each other, are refused naming the key
+    /// rather than ignored (ignoring them would serve other numbers than the model's).
+    @Test func configsSaedCannotServeExactlyAreRefusedNamingTheKey() throws {
+        try LiveService.run { service in
+            let weights = try Self.bareWeights()
+            let long = String(repeating: "n", count: 201)
+            let cases: [(String, Int, String?, String)] = [
+                (#"{"architecture": "topk", "d_sae": 3}"#, 400, "config.k", "needs its k"),
+                (#"{"normalize_activations": "expected_average_only_in"}"#, 400,
+                 "config.normalize_activations", "not supported"),
+                (#"{"activation_fn_str": "tanh-relu"}"#, 400, "config.activation_fn_str", "not supported"),
+                (#"{"finetuning_scaling_factor": true}"#, 400, "config.finetuning_scaling_factor", "not supported"),
+                (#"{"name": "\#(long)"}"#, 400, "config.name", "1 to 200 characters, got 201"),
+                (#"{"name": ""}"#, 400, "config.name", "1 to 200 characters, got 0"),
+                (#"{"normalization_mean": [0, 0, 0, 0], "normalization_std": [1, 1, 1, 1]}"#, 400,
+                 "config.normalization_mean", "normalization is not given"),
+                (#"{"normalization": "unit", "normalization_std": [1, 1, 1, 1]}"#, 400,
+                 "config.normalization_std", "normalization is \"unit\""),
+                (#"{"top_k": 2, "batch_top_k": 1}"#, 422, nil, "top_k is 2 and batch_top_k is set too"),
+            ]
+            for (file, status, field, message) in cases {
+                let response = try Self.importForm(service, [("weights", weights), ("config", Array(file.utf8))])
+                #expect(response.status == status, "\(file.prefix(80)): \(response.text)")
+                let error = try RawHTTP.error(response)
+                #expect(error["field"] as? String == field, "\(file.prefix(80))")
+                #expect((error["message"] as? String)?.contains(message) == true, "\(error)")
+            }
+            #expect(service.models.list().isEmpty)
+        }
+    }
+
+    /// A form whose Content-Type lacks its boundary, or names another multipart type, is refused
+    /// as such instead of being read as a bare safetensors file.
+    @Test func multipartWithoutBoundaryOrOfAnotherKindIsNamedAsSuch() throws {
+        try LiveService.run { service in
+            let body = Self.form([("weights", try Self.bareWeights())])
+            let cases: [(String, Int, String, String?)] = [
+                ("multipart/form-data", 400, "invalid_field", "Content-Type"),
+                ("multipart/form-data; boundary=", 400, "invalid_field", "Content-Type"),
+                ("multipart/form-data; boundary=\"\"", 400, "invalid_field", "Content-Type"),
+                ("multipart/mixed; boundary=\(Self.boundary)", 415, "unsupported_media_type", nil),
+            ]
+            for (contentType, status, code, field) in cases {
+                let response = try RawHTTP.send("POST", "/v1/models", port: service.port, body: body,
+                                                headers: ["Content-Type": contentType])
+                #expect(response.status == status, "\(contentType): \(response.text)")
+                let error = try RawHTTP.error(response)
+                #expect(error["code"] as? String == code && error["field"] as? String == field, "\(contentType)")
+            }
+            #expect(service.models.list().isEmpty)
+        }
+    }
+
+    /// Part parameters are RFC 9110 quoted strings: a `;` or `name=` inside a quoted filename
+    /// does not hide the real name, and a part name sent twice is refused naming it.
+    @Test func quotedPartParametersAndRepeatedPartsAreReadExactly() throws {
+        try LiveService.run { service in
+            let weights = try Self.bareWeights()
+            var body = Array("--\(Self.boundary)\r\n".utf8)
+            body += Array("Content-Disposition: form-data; filename=\"a;name=x \\\"q\\\".st\"; name=\"weights\"\r\n\r\n".utf8)
+            body += weights + Array("\r\n--\(Self.boundary)--\r\n".utf8)
+            let headers = ["Content-Type": "multipart/form-data; boundary=\"\(Self.boundary)\""]
+            let imported = try RawHTTP.send("POST", "/v1/models", port: service.port, body: body, headers: headers)
+            #expect(imported.status == 201, "\(imported.text)")
+
+            let twice = try Self.importForm(service, [("weights", Array("junk".utf8)), ("weights", weights)])
+            #expect(twice.status == 400, "\(twice.text)")
+            let error = try RawHTTP.error(twice)
+            #expect(error["field"] as? String == "weights")
+            #expect((error["message"] as? String)?.contains("sent twice") == true, "\(error)")
+            #expect(service.models.list().count == 1)
         }
     }
 
