@@ -2,7 +2,11 @@
 //   model.safetensors  W_enc [d_in, d_sae], b_enc [d_sae], W_dec [d_sae, d_in], b_dec [d_in],
 //                      all F32, with string metadata holding every AutoencoderConfig field:
 //                      "activation", "decoder_activation", "top_k", "batch_top_k",
-//                      "threshold", "tied_weights", "subtract_decoder_bias"
+//                      "threshold", "tied_weights", "subtract_decoder_bias", and the input
+//                      normalisation when saved with one: "normalization" (none, unit,
+//                      standardize) with "normalization_mean" and "normalization_std" as
+//                      comma-separated shortest decimals (metadata, not tensors, so tools that
+//                      load the state dict strictly still read the file)
 //   cfg.json           the caller's configuration JSON, stored byte for byte
 // The weights file alone is enough to rebuild the AutoencoderConfig. A key that is absent (a
 // file written by another tool, or by an older saed) takes the config's default: relu, no
@@ -25,6 +29,9 @@ package enum ModelFiles {
     static let thresholdKey = "threshold"
     static let tiedWeightsKey = "tied_weights"
     static let subtractsDecoderBiasKey = "subtract_decoder_bias"
+    static let normalizationKey = "normalization"
+    static let normalizationMeanKey = "normalization_mean"
+    static let normalizationStdKey = "normalization_std"
 }
 
 extension Autoencoder {
@@ -32,9 +39,11 @@ extension Autoencoder {
     ///
     /// Creates `directory` (and its parents) when missing. Each file is replaced atomically, so
     /// a failure leaves the previous version of that file intact; the weights are written first.
+    /// `normalization`, when given, goes into the weights file's metadata too, so the file alone
+    /// says how inputs are to be prepared (see ``savedNormalization(from:)``).
     ///
     /// - Throws: `DataError.writeFailed`.
-    package func save(to directory: URL, configJSON: Data) throws {
+    package func save(to directory: URL, configJSON: Data, normalization: Normalization? = nil) throws {
         do {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: true)
@@ -43,7 +52,10 @@ extension Autoencoder {
                 file: directory.lastPathComponent, reason: "the directory cannot be created")
         }
 
-        let metadata = Self.metadata(for: config)
+        var metadata = Self.metadata(for: config)
+        if let normalization {
+            metadata.merge(Self.metadata(for: normalization)) { _, new in new }
+        }
         let (inputs, latents) = (config.inputSize, config.hiddenSize)
         let tensors = [
             SafeTensors.Tensor(name: "W_enc", shape: [inputs, latents], values: wEnc),
@@ -96,6 +108,82 @@ extension Autoencoder {
             config: config, wEnc: wEnc.values, bEnc: bEnc.values, wDec: wDec.values,
             bDec: bDec.values)
         return (model, Data(configJSON))
+    }
+
+    /// The input normalisation a weights file's metadata records, or nil when it records none
+    /// (a file from another tool, or saved without one).
+    ///
+    /// - Throws: `DataError.modelInvalid` for an unknown kind, a standardize entry without
+    ///   one finite mean and one positive, finite standard deviation per input, or statistics
+    ///   given for another kind; the file errors of `load(from:)`.
+    package static func savedNormalization(from directory: URL) throws -> Normalization? {
+        let file = ModelFiles.weightsFileName
+        let (tensors, metadata) = try SafeTensors.read(
+            contentsOf: directory.appendingPathComponent(file))
+        let inputs = tensors["W_enc"]?.shape.first ?? 0
+        guard let text = metadata[ModelFiles.normalizationKey] else {
+            for key in [ModelFiles.normalizationMeanKey, ModelFiles.normalizationStdKey]
+            where metadata[key] != nil {
+                throw DataError.modelInvalid(
+                    file: file, reason: "metadata \(key) is set but normalization is not")
+            }
+            return nil
+        }
+        guard let kind = NormalizationKind(rawValue: text) else {
+            let known = NormalizationKind.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DataError.modelInvalid(
+                file: file, reason: "metadata normalization is '\(text)'; expected one of \(known)")
+        }
+        guard kind == .standardize else {
+            for key in [ModelFiles.normalizationMeanKey, ModelFiles.normalizationStdKey]
+            where metadata[key] != nil {
+                throw DataError.modelInvalid(
+                    file: file, reason: "metadata \(key) is set but normalization is \(text)")
+            }
+            return Normalization(kind: kind)
+        }
+        let mean = try savedStatistics(
+            ModelFiles.normalizationMeanKey, in: metadata, count: inputs, file: file) { $0.isFinite }
+        let deviation = try savedStatistics(
+            ModelFiles.normalizationStdKey, in: metadata, count: inputs, file: file
+        ) { $0.isFinite && $0 > 0 }
+        return Normalization(kind: .standardize, mean: mean, standardDeviation: deviation)
+    }
+
+    /// `count` comma-separated numbers under `key`, each passing `isValid`.
+    private static func savedStatistics(
+        _ key: String, in metadata: [String: String], count: Int, file: String,
+        isValid: (Float) -> Bool
+    ) throws -> [Float] {
+        let text = metadata[key] ?? ""
+        let pieces = text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false)
+        guard pieces.count == count else {
+            throw DataError.modelInvalid(
+                file: file,
+                reason: "metadata \(key) holds \(pieces.count) values; standardize needs \(count), one per input")
+        }
+        return try pieces.enumerated().map { index, piece in
+            guard let value = Float(piece.trimmingCharacters(in: .whitespaces)), isValid(value) else {
+                throw DataError.modelInvalid(
+                    file: file,
+                    reason: "metadata \(key) value \(index) is '\(piece)'; expected a finite number"
+                        + (key == ModelFiles.normalizationStdKey ? " above 0" : ""))
+            }
+            return value
+        }
+    }
+
+    /// The metadata entries recording `normalization`; statistics as shortest decimals, which
+    /// read back to the same floats.
+    static func metadata(for normalization: Normalization) -> [String: String] {
+        var metadata = [ModelFiles.normalizationKey: normalization.kind.rawValue]
+        if normalization.kind == .standardize {
+            metadata[ModelFiles.normalizationMeanKey] =
+                normalization.mean.map { "\($0)" }.joined(separator: ",")
+            metadata[ModelFiles.normalizationStdKey] =
+                normalization.standardDeviation.map { "\($0)" }.joined(separator: ",")
+        }
+        return metadata
     }
 
     /// The tensor called `name`, checked for its shape (when given) and for finite values.

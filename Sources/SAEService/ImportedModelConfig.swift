@@ -155,11 +155,11 @@ struct ImportedModelConfig: Equatable {
         }
     }
 
-    /// The normalisation the file describes for a model of `inputSize` inputs: none when it
+    /// The normalisation the file describes for a model of `inputSize` inputs, or nil when it
     /// names none. Throws 400 `invalid_field` when `standardize` lacks a mean or standard
     /// deviation of `inputSize` values, or a standard deviation is not positive.
-    func inputNormalization(inputSize: Int) throws -> Normalization {
-        guard let normalization else { return .none }
+    func inputNormalization(inputSize: Int) throws -> Normalization? {
+        guard let normalization else { return nil }
         guard normalization == .standardize else { return Normalization(kind: normalization) }
         let statistics = [("normalization_mean", mean), ("normalization_std", standardDeviation)]
         for (key, values) in statistics where values?.count != inputSize {

@@ -151,7 +151,7 @@ package final class ModelStore: Sendable {
     package func save(_ model: Autoencoder, info: ModelInfo) throws {
         let folder = directory.appendingPathComponent(info.id)
         let json = try APIJSON.bytes(info)
-        try model.save(to: folder, configJSON: Data(json))
+        try model.save(to: folder, configJSON: Data(json), normalization: info.inputNormalization)
         try database.execute(
             "INSERT OR REPLACE INTO models (id, created_at, info) VALUES (?, ?, ?)",
             [.text(info.id), .real(info.createdAt.timeIntervalSince1970), .text(String(decoding: json, as: UTF8.self))])
@@ -206,8 +206,10 @@ package final class ModelStore: Sendable {
     /// Imports weights trained elsewhere: a safetensors file holding `W_enc` [d_in, d_sae],
     /// `b_enc` [d_sae], `W_dec` [d_sae, d_in] and `b_dec` [d_in] (F32, F16, BF16 or F64),
     /// with optional metadata (`activation`, `decoder_activation`, `top_k`, `batch_top_k`,
-    /// `threshold`, `tied_weights`, `subtract_decoder_bias`), and optionally the model's
-    /// `cfg.json` (see ``ImportedModelConfig``), whose keys override the metadata.
+    /// `threshold`, `tied_weights`, `subtract_decoder_bias`, `normalization` with its
+    /// statistics, as saed writes them), and optionally the model's `cfg.json` (see
+    /// ``ImportedModelConfig``), whose keys override the metadata. A weights file downloaded
+    /// from saed therefore imports back to the same model on its own.
     ///
     /// The weights are checked by loading them exactly as a saved model is loaded, then saved
     /// in saed's own layout (F32, other tensors dropped) under a new id. Throws `modelInvalid`
@@ -220,6 +222,7 @@ package final class ModelStore: Sendable {
         let staging = directory.appendingPathComponent(Self.importPrefix + id)
         defer { try? FileManager.default.removeItem(at: staging) }
         let model: Autoencoder
+        let fileNormalization: Normalization?
         do {
             try FileManager.default.createDirectory(at: staging, withIntermediateDirectories: true)
             let weights = staging.appendingPathComponent(ModelFiles.weightsFileName)
@@ -229,6 +232,7 @@ package final class ModelStore: Sendable {
             }
             try AtomicFile.write(Array("{}".utf8), to: staging.appendingPathComponent(ModelFiles.configFileName))
             model = try Autoencoder.load(from: staging).model
+            fileNormalization = try Autoencoder.savedNormalization(from: staging)
         } catch let error as DataError where !Self.isWriteFailure(error) {
             let detail = error.message.hasPrefix(error.file + ": ")
                 ? String(error.message.dropFirst(error.file.count + 2)) : error.message
@@ -241,7 +245,9 @@ package final class ModelStore: Sendable {
 
         let config = model.config
         try imported.map { try Self.checkSizes($0, against: config) }
-        let normalization = try imported?.inputNormalization(inputSize: config.inputSize) ?? .none
+        // cfg.json's normalisation wins over the weights file's; with neither, rows pass as they are.
+        let normalization = try imported?.inputNormalization(inputSize: config.inputSize)
+            ?? fileNormalization ?? .none
         let info = ModelInfo(
             id: id, jobID: nil, name: name ?? imported?.name, createdAt: Date(), config: config,
             normalization: normalization, metrics: nil, training: nil)

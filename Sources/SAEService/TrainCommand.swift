@@ -50,7 +50,8 @@ package enum TrainCommand {
                 id: directory.lastPathComponent, jobID: nil, name: spec.name, createdAt: Date(),
                 config: model.config, normalization: trainer.normalization, metrics: last,
                 training: spec.json)
-            try model.save(to: directory, configJSON: Data(try APIJSON.bytes(info)))
+            try model.save(
+                to: directory, configJSON: Data(try APIJSON.bytes(info)), normalization: trainer.normalization)
             print("model saved to \(directory.relativePath)")
             return 0
         } catch let error as ServiceError {

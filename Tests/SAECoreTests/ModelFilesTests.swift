@@ -251,4 +251,51 @@ struct ModelFilesTests {
         #expect(loaded.config.batchTopK == nil && loaded.config.threshold == nil)
         #expect(!loaded.config.hasTiedWeights && !loaded.config.subtractsDecoderBias)
     }
+
+    /// The normalisation travels in the weights file's metadata: the file alone gives back the
+    /// same statistics bit for bit (including awkward decimals and a subnormal), and a file
+    /// saved without one records none.
+    @Test func normalizationSurvivesInTheWeightsFileAlone() throws {
+        let root = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let model = makeModel(AutoencoderConfig(inputSize: 3, hiddenSize: 2))
+        let cases: [Normalization?] = [
+            Normalization(kind: .standardize, mean: [0.1 + 0.2, -3.25e38, 0],
+                          standardDeviation: [1e-45, 1.0 / 3.0, 255]),
+            .unit, Normalization.none, nil,
+        ]
+        for (index, normalization) in cases.enumerated() {
+            let directory = root.appendingPathComponent("n\(index)")
+            try model.save(to: directory, configJSON: Data("{}".utf8), normalization: normalization)
+            let saved = try Autoencoder.savedNormalization(from: directory)
+            #expect(saved == normalization, "case \(index)")
+            #expect(saved?.mean.map(\.bitPattern) == normalization?.mean.map(\.bitPattern))
+            #expect(saved?.standardDeviation.map(\.bitPattern) == normalization?.standardDeviation.map(\.bitPattern))
+            #expect(try Autoencoder.load(from: directory).model == model)
+        }
+    }
+
+    @Test func spoiledNormalizationMetadataIsRejectedNamingTheKey() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let standardize = ["normalization": "standardize"]
+        let cases: [([String: String], String)] = [
+            (["normalization": "zscore"], "metadata normalization is 'zscore'"),
+            // writeSpoiled's model takes 2 inputs.
+            (standardize.merging(["normalization_mean": "0,0,0", "normalization_std": "1,1"]) { a, _ in a },
+             "metadata normalization_mean holds 3 values; standardize needs 2"),
+            (standardize.merging(["normalization_mean": "0,0", "normalization_std": "1,0"]) { a, _ in a },
+             "metadata normalization_std value 1 is '0'; expected a finite number above 0"),
+            (standardize.merging(["normalization_mean": "0,nan", "normalization_std": "1,1"]) { a, _ in a },
+             "metadata normalization_mean value 1 is 'nan'"),
+            (["normalization": "unit", "normalization_std": "1,1"], "normalization_std is set but normalization is unit"),
+            (["normalization_mean": "1,1"], "normalization_mean is set but normalization is not"),
+        ]
+        for (index, (metadata, reason)) in cases.enumerated() {
+            try writeSpoiled(in: directory, metadata: metadata)
+            let error = #expect(throws: DataError.self) { try Autoencoder.savedNormalization(from: directory) }
+            #expect(error?.code == "model_invalid", "case \(index)")
+            #expect(error?.message.contains(reason) == true, "case \(index): \(String(describing: error))")
+        }
+    }
 }

@@ -85,6 +85,17 @@ struct ModelImportConfigTests {
             }
             let copyID = try #require(copy["id"] as? String)
             #expect(try Support.rowsOperation(service, copyID, "encode", inputs, answer: "codes") == codes)
+
+            // The weights download alone carries the normalisation: imported without cfg.json it
+            // still standardises (a model served raw would give other codes).
+            let alone = try RawHTTP.send("POST", "/v1/models", port: service.port, body: weights)
+            #expect(alone.status == 201, "\(alone.text)")
+            let bare = try alone.json()
+            #expect(bare["normalization"] as? String == "standardize")
+            #expect((bare["normalization_mean"] as? NSObject) == (info["normalization_mean"] as? NSObject))
+            #expect((bare["normalization_std"] as? NSObject) == (info["normalization_std"] as? NSObject))
+            let bareID = try #require(bare["id"] as? String)
+            #expect(try Support.rowsOperation(service, bareID, "encode", inputs, answer: "codes") == codes)
         }
     }
 
