@@ -235,13 +235,10 @@ extension Autoencoder {
     }
 
     /// The configuration the metadata describes for a model of the given sizes.
-    ///
-    /// `top_k` selects latents on its own, so it may not come with `batch_top_k` or
-    /// `threshold`: encoding would silently ignore them.
     private static func savedConfig(
         inputSize: Int, hiddenSize: Int, metadata: [String: String], file: String
     ) throws -> AutoencoderConfig {
-        let config = AutoencoderConfig(
+        AutoencoderConfig(
             inputSize: inputSize,
             hiddenSize: hiddenSize,
             activation: try savedActivation(ModelFiles.activationKey, in: metadata, file: file),
@@ -254,14 +251,6 @@ extension Autoencoder {
             hasTiedWeights: try savedFlag(ModelFiles.tiedWeightsKey, in: metadata, file: file),
             subtractsDecoderBias: try savedFlag(
                 ModelFiles.subtractsDecoderBiasKey, in: metadata, file: file))
-        if let topK = config.topK, config.batchTopK != nil || config.threshold != nil {
-            let other = config.batchTopK != nil ? ModelFiles.batchTopKKey : ModelFiles.thresholdKey
-            throw DataError.modelInvalid(
-                file: file,
-                reason: "metadata top_k is \(topK) and \(other) is set too; a model keeps either the top k "
-                    + "latents of each row or those the batch top-k threshold passes, not both")
-        }
-        return config
     }
 
     /// Whether `text` leaves an optional field unset: absent, empty, `none` or `null`.

@@ -244,6 +244,7 @@ package final class ModelStore: Sendable {
         }
 
         let config = model.config
+        try Self.checkSelection(config, withConfig: imported != nil)
         try imported.map { try Self.checkSizes($0, against: config) }
         // cfg.json's normalisation wins over the weights file's; with neither, rows pass as they are.
         let normalization = try imported?.inputNormalization(inputSize: config.inputSize)
@@ -283,6 +284,19 @@ package final class ModelStore: Sendable {
                 path: "\(ImportedModelConfig.path).\(key)",
                 message: "says \(given) but the weights have \(actual) (W_enc is [d_in, d_sae])")
         }
+    }
+
+    /// Throws 422 `model_invalid` when `top_k` comes with `batch_top_k` or `threshold`: encoding
+    /// follows `top_k` alone, so the others would be silently ignored. Checked at import only;
+    /// models stored before the check keep serving by `top_k` as they did.
+    private static func checkSelection(_ config: AutoencoderConfig, withConfig: Bool) throws {
+        guard let topK = config.topK, config.batchTopK != nil || config.threshold != nil else { return }
+        let other = config.batchTopK != nil ? "batch_top_k" : "threshold"
+        let what = withConfig ? "the uploaded weights and cfg.json" : "the uploaded weights"
+        throw ServiceError.modelInvalid(
+            code: "model_invalid",
+            message: "\(what): top_k is \(topK) and \(other) is set too; a model keeps either the top k "
+                + "latents of each row or those the batch top-k threshold passes, not both")
     }
 
     private static func isWriteFailure(_ error: DataError) -> Bool {

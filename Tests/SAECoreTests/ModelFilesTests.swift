@@ -153,9 +153,6 @@ struct ModelFilesTests {
                 "metadata activation is 'gelu'; expected one of relu"
             ),
             (nil, nil, ["top_k": "4"], "metadata top_k is '4'; expected 1...3"),
-            // encode would follow top_k and silently ignore the batch top-k settings
-            (nil, nil, ["top_k": "2", "batch_top_k": "1"], "metadata top_k is 2 and batch_top_k is set too"),
-            (nil, nil, ["top_k": "2", "threshold": "0.5"], "metadata top_k is 2 and threshold is set too"),
             (nil, nil, ["batch_top_k": "0"], "metadata batch_top_k is '0'; expected 1...3"),
             (nil, nil, ["threshold": "inf"], "metadata threshold is 'inf'; expected a finite number"),
             (nil, nil, ["threshold": "x"], "metadata threshold is 'x'; expected a finite number"),
@@ -213,11 +210,10 @@ struct ModelFilesTests {
             AutoencoderConfig(inputSize: 3, hiddenSize: 4, threshold: Float.ulpOfOne * 3),
             AutoencoderConfig(inputSize: 3, hiddenSize: 4, hasTiedWeights: true),
             AutoencoderConfig(inputSize: 3, hiddenSize: 4, subtractsDecoderBias: true),
-            // top_k selects on its own, so it is not stored beside batch_top_k or a threshold.
-            AutoencoderConfig(inputSize: 3, hiddenSize: 4, topK: 3, subtractsDecoderBias: true),
             AutoencoderConfig(
                 inputSize: 3, hiddenSize: 4, activation: .sigmoid, decoderActivation: .identity,
-                batchTopK: 1, threshold: 2.5, hasTiedWeights: true, subtractsDecoderBias: true),
+                topK: 3, batchTopK: 1, threshold: 2.5, hasTiedWeights: true,
+                subtractsDecoderBias: true),
         ]
         for (index, config) in configs.enumerated() {
             var model = makeModel(config)
