@@ -26,6 +26,20 @@ extension Autoencoder {
         return Autoencoder(config: config, wEnc: wEnc, bEnc: bEnc, wDec: wDec, bDec: bDec)
     }
 
+    /// A model of `config` starting from `source`'s weights, as a job's `init_from` asks.
+    ///
+    /// The sizes must agree (`inputSize`, `hiddenSize`); everything else comes from `config`,
+    /// so `source`'s activations, top-k and threshold are not carried over. With tied weights
+    /// `W_enc` is kept and `W_dec` becomes its transpose.
+    package init(config: AutoencoderConfig, weightsOf source: Autoencoder) {
+        let (d, h) = (config.inputSize, config.hiddenSize)
+        precondition(
+            source.config.inputSize == d && source.config.hiddenSize == h,
+            "sizes \(source.config.inputSize) → \(source.config.hiddenSize), not \(d) → \(h)")
+        let wDec = config.hasTiedWeights ? transposed(source.wEnc, rows: d, columns: h) : source.wDec
+        self.init(config: config, wEnc: source.wEnc, bEnc: source.bEnc, wDec: wDec, bDec: source.bDec)
+    }
+
     /// `count` draws from U(−bound, bound), computed as torch's `uniform_`: `lo + (hi − lo)·u`.
     private static func uniform(
         _ count: Int,

@@ -86,6 +86,28 @@ extension Dataset {
 }
 
 extension Trainer {
+    /// Throws `invalidOption` naming `reconstruction` and the first normalised value of
+    /// `dataset` outside [0, 1]: binary cross-entropy reads targets as probabilities, and any
+    /// other value gives a loss that is not one (it can go negative without bound).
+    static func checkProbabilities(
+        _ dataset: Dataset, named name: String, normalization: Normalization
+    ) throws {
+        var first: (row: Int, column: Int, value: Float)?
+        var rowsSeen = 0
+        let width = dataset.width
+        dataset.forEachNormalizedChunk(normalization) { values, rows in
+            if first == nil, let index = (0..<rows * width).first(where: { !(0...1).contains(values[$0]) }) {
+                first = (rowsSeen + index / width, index % width, values[index])
+            }
+            rowsSeen += rows
+        }
+        guard let first else { return }
+        throw TrainingError.invalidOption(
+            field: "reconstruction",
+            message: "bce needs targets in [0, 1], but \(name) row \(first.row), column \(first.column) is "
+                + "\(first.value) after \(normalization.kind.rawValue) normalisation; use mse, or \"unit\" for bytes")
+    }
+
     /// The most rows `b_dec = geometric_median` looks at, spread evenly over the set.
     package static let geometricMedianSampleSize = 4096
     /// Weiszfeld's iteration stops after this many steps at the latest.

@@ -103,8 +103,8 @@ package final class Trainer {
     /// AuxK), besides the datasets (which are shared, not copied).
     ///
     /// - Throws: ``TrainingError/invalidOption(field:message:)`` for options out of range or
-    ///   contradicting the model (see ``TrainingOptions/validate(for:)``) or an empty training
-    ///   set, and ``TrainingError/widthMismatch(dataset:expected:actual:)`` when a dataset's
+    ///   contradicting the model (see ``TrainingOptions/validate(for:)``), an empty training
+    ///   set, or `bce` with a normalised value outside [0, 1] in either set, and ``TrainingError/widthMismatch(dataset:expected:actual:)`` when a dataset's
     ///   width differs from `model.config.inputSize`.
     package convenience init(
         model: Autoencoder,
@@ -126,6 +126,12 @@ package final class Trainer {
         try Self.checkDatasets(training: training, validation: validation, model: config)
 
         let normalization = Normalization.fitted(options.normalization, to: training)
+        if options.reconstruction == .bce {
+            try Self.checkProbabilities(training, named: "training", normalization: normalization)
+            if let validation {
+                try Self.checkProbabilities(validation, named: "validation", normalization: normalization)
+            }
+        }
         let trainingMoments = DataMoments(training, normalization: normalization)
         var flat = model.flatParameters()
         Self.prepareParameters(

@@ -128,9 +128,23 @@ package final class JobManager: @unchecked Sendable {
         }
         // The built-in dataset's shape is known without reading it; files are checked when
         // the job starts and their shape is known.
-        if case .builtin = spec.training.reference {
+        let builtinWidth: Int? = if case .builtin = spec.training.reference { 784 } else { nil }
+        if builtinWidth != nil {
             let rows = min(spec.training.limit ?? 60_000, 60_000)
             try spec.checkMemory(inputWidth: 784, rows: rows, limit: maxTrainingMemoryBytes)
+        }
+        if let id = spec.initFrom {
+            try spec.checkInitialSizes(of: try initialModelInfo(id).config, inputSize: builtinWidth)
+        }
+    }
+
+    /// The `init_from` model's record; throws 400 naming `init_from` when there is none.
+    private func initialModelInfo(_ id: String) throws -> ModelInfo {
+        do {
+            return try models.info(id: id)
+        } catch ServiceError.modelNotFound {
+            throw ServiceError.invalidField(
+                path: "init_from", message: "there is no model \"\(id)\"; GET /v1/models lists them")
         }
     }
 
@@ -329,11 +343,11 @@ package final class JobManager: @unchecked Sendable {
             return (trainer, spec)
         }
         update(id) { $0.rewind(toEpoch: 0) }
-        let config = AutoencoderConfig(
-            inputSize: training.width, hiddenSize: spec.hiddenSize, activation: spec.activation,
-            decoderActivation: spec.decoderActivation,
-            topK: spec.options.sparsity.kind == .topk ? spec.options.sparsity.k : nil)
-        let model = Autoencoder.initialized(config: config, seed: spec.options.seed)
+        let start = try spec.initFrom.map { modelID in
+            _ = try initialModelInfo(modelID)
+            return try models.model(id: modelID)
+        }
+        let model = try spec.initialModel(inputSize: training.width, from: start)
         let trainer = try Trainer(model: model, options: spec.options, training: training, validation: validation)
         return (trainer, spec)
     }
@@ -408,13 +422,11 @@ package final class JobManager: @unchecked Sendable {
         do {
             let job = try job(id: id)
             let modelID = "model_" + id.dropFirst("job_".count)
-            let config = trainer.model.config
+            let model = trainer.model
             let info = ModelInfo(
-                id: modelID, jobID: id, name: spec.name, createdAt: Date(), inputSize: config.inputSize,
-                hiddenSize: config.hiddenSize, activation: config.activation,
-                decoderActivation: config.decoderActivation, topK: config.topK, normalization: "unit",
-                metrics: job.history.last, training: job.spec)
-            try models.save(trainer.model, info: info)
+                id: modelID, jobID: id, name: spec.name, createdAt: Date(), config: model.config,
+                normalization: trainer.normalization, metrics: job.history.last, training: job.spec)
+            try models.save(model, info: info)
             update(id) {
                 $0.modelID = modelID
                 $0.transition(to: .succeeded, at: Date())

@@ -28,6 +28,13 @@ package struct JobSpec: Sendable, Equatable {
     package var hiddenSize: Int
     package var activation: Activation
     package var decoderActivation: Activation
+    /// Whether `W_dec` is `W_enc` transposed (`model.tied_weights`).
+    package var hasTiedWeights = false
+    /// Whether the encoder sees `x − b_dec` (`model.subtract_decoder_bias`).
+    package var subtractsDecoderBias = false
+    /// A saved model whose weights training starts from (`init_from`), instead of the seeded
+    /// initialisation; its sizes must match the job's.
+    package var initFrom: String?
     package var options: TrainingOptions
 
     package static let builtinDatasets: [String: [String]] = ["fashion-mnist": ["train", "test"]]
@@ -51,6 +58,7 @@ package struct JobSpec: Sendable, Equatable {
         var hiddenSize = 128
         var activation = Activation.relu
         var decoderActivation = Activation.relu
+        var (hasTiedWeights, subtractsDecoderBias) = (false, false)
         if var model = try reader.object("model") {
             hiddenSize = try model.integer("hidden_size", in: 1...65_536) ?? hiddenSize
             activation = try model.choice("activation", of: Activation.self) ?? activation
@@ -58,6 +66,8 @@ package struct JobSpec: Sendable, Equatable {
             options.normalizesDecoderRows = try model.bool("normalize_decoder_rows") ?? options.normalizesDecoderRows
             options.decoderBiasInit = try model.choice("decoder_bias_init", of: DecoderBiasInit.self)
                 ?? options.decoderBiasInit
+            hasTiedWeights = try model.bool("tied_weights") ?? hasTiedWeights
+            subtractsDecoderBias = try model.bool("subtract_decoder_bias") ?? subtractsDecoderBias
             try model.rejectUnknownFields()
         }
         options.reconstruction = try reader.choice("reconstruction", of: ReconstructionLoss.self)
@@ -74,6 +84,8 @@ package struct JobSpec: Sendable, Equatable {
         options.batchSize = try reader.integer("batch_size", in: 1...1_000_000) ?? options.batchSize
         if let seed = try reader.integer("seed", in: 0...Int(Int32.max) * 1024) { options.seed = UInt64(seed) }
         options.shuffle = try reader.bool("shuffle") ?? options.shuffle
+        options.normalization = try reader.choice("normalization", of: NormalizationKind.self)
+        let initFrom = try reader.string("init_from").map { try ResourceID.checked($0, field: "init_from") }
         if let lambda = try reader.number("l2_weights") {
             guard lambda >= 0 else {
                 throw ServiceError.invalidField(path: "l2_weights", message: "must be >= 0, got \(lambda)")
@@ -92,8 +104,15 @@ package struct JobSpec: Sendable, Equatable {
                 path: "model.decoder_activation",
                 message: "bce reconstruction needs a sigmoid decoder (got \"\(decoderActivation.rawValue)\")")
         }
+        if options.reconstruction == .bce && options.normalization == .standardize {
+            throw ServiceError.invalidField(
+                path: "normalization",
+                message: "bce reconstruction needs targets in [0, 1], which standardize does not give; use \"unit\"")
+        }
         return JobSpec(name: name, training: training, validation: validation, hiddenSize: hiddenSize,
-                       activation: activation, decoderActivation: decoderActivation, options: options)
+                       activation: activation, decoderActivation: decoderActivation,
+                       hasTiedWeights: hasTiedWeights, subtractsDecoderBias: subtractsDecoderBias,
+                       initFrom: initFrom, options: options)
     }
 
     private static func parseDataset(_ value: JSONValue, path: String, defaultSplit: String) throws -> DatasetSource {
@@ -177,13 +196,14 @@ package struct JobSpec: Sendable, Equatable {
         }
         sparsity.deadAfterSamples = try reader.integer("dead_after_samples", in: 1...Int(Int32.max))
             ?? sparsity.deadAfterSamples
-        try reader.rejectUnknownFields()
-        if sparsity.kind == .batchtopk {
-            // TODO(#3): store the learnt inference threshold with the model, then allow it here.
-            throw ServiceError.invalidField(
-                path: reader.fieldPath("kind"),
-                message: "batchtopk is not available through the API yet: its inference threshold is not stored with models")
+        if let rate = try reader.number("threshold_rate") {
+            guard rate > 0, rate <= 1 else {
+                throw ServiceError.invalidField(path: reader.fieldPath("threshold_rate"),
+                                                message: "must be in (0, 1], got \(rate)")
+            }
+            sparsity.thresholdRate = try float32(rate, at: reader.fieldPath("threshold_rate"))
         }
+        try reader.rejectUnknownFields()
     }
 
     private static func parseOptimizer(_ reader: inout JSONObjectReader, into options: inout TrainingOptions) throws {
@@ -237,6 +257,44 @@ package struct JobSpec: Sendable, Equatable {
 }
 
 extension JobSpec {
+    /// The configuration of the model this job trains on rows of `inputSize` values. The
+    /// trainer sets `topK` or `batchTopK` from the sparsity options.
+    package func modelConfig(inputSize: Int) -> AutoencoderConfig {
+        AutoencoderConfig(
+            inputSize: inputSize, hiddenSize: hiddenSize, activation: activation,
+            decoderActivation: decoderActivation, hasTiedWeights: hasTiedWeights,
+            subtractsDecoderBias: subtractsDecoderBias)
+    }
+
+    /// The model training starts from: `start`'s weights (the `init_from` model) when given,
+    /// else the initialisation drawn from `seed`.
+    ///
+    /// Throws 400 `invalid_field` naming `init_from` when `start` has other sizes than the
+    /// job: `hidden_size` latents and `inputSize` inputs (the dataset's width).
+    package func initialModel(inputSize: Int, from start: Autoencoder?) throws -> Autoencoder {
+        let config = modelConfig(inputSize: inputSize)
+        guard let start else { return .initialized(config: config, seed: options.seed) }
+        try checkInitialSizes(of: start.config, inputSize: inputSize)
+        return Autoencoder(config: config, weightsOf: start)
+    }
+
+    /// Throws 400 naming `init_from` when `model` does not have the job's sizes; `inputSize`
+    /// is checked when known.
+    package func checkInitialSizes(of model: AutoencoderConfig, inputSize: Int?) throws {
+        let id = initFrom ?? "?"
+        if model.hiddenSize != hiddenSize {
+            throw ServiceError.invalidField(
+                path: "init_from",
+                message: "model \(id) has \(model.hiddenSize) latents but model.hidden_size is \(hiddenSize); "
+                    + "set model.hidden_size to \(model.hiddenSize)")
+        }
+        if let inputSize, model.inputSize != inputSize {
+            throw ServiceError.invalidField(
+                path: "init_from",
+                message: "model \(id) takes \(model.inputSize) inputs but the dataset rows have \(inputSize) values")
+        }
+    }
+
     /// Bytes the trainer needs for `rows` training rows of `inputWidth` values: batch buffers
     /// (about three copies of the batch's inputs and codes) and, per parameter, the weight,
     /// its gradient, two optimiser moments and a checkpoint copy. Computed in floating point so
@@ -270,6 +328,8 @@ extension JobSpec {
                 "decoder_activation": .string(decoderActivation.rawValue),
                 "normalize_decoder_rows": .bool(options.normalizesDecoderRows),
                 "decoder_bias_init": options.decoderBiasInit.map { .string($0.rawValue) } ?? .null,
+                "tied_weights": .bool(hasTiedWeights),
+                "subtract_decoder_bias": .bool(subtractsDecoderBias),
             ]),
             "reconstruction": .string(options.reconstruction.rawValue),
             "sparsity": .object([
@@ -281,6 +341,7 @@ extension JobSpec {
                 "aux_k": .number(Double(options.sparsity.auxK)),
                 "aux_coefficient": .float(options.sparsity.auxCoefficient),
                 "dead_after_samples": .number(Double(options.sparsity.deadAfterSamples)),
+                "threshold_rate": .float(options.sparsity.thresholdRate),
             ]),
             "optimizer": .object([
                 "kind": .string(options.optimizer.rawValue),
@@ -303,6 +364,8 @@ extension JobSpec {
             "seed": .number(Double(options.seed)),
             "shuffle": .bool(options.shuffle),
             "l2_weights": .float(options.l2Weights),
+            "normalization": options.normalization.map { .string($0.rawValue) } ?? .null,
+            "init_from": initFrom.map(JSONValue.string) ?? .null,
         ]
         object["name"] = name.map(JSONValue.string)
         object["validation"] = validation.map(Self.json)

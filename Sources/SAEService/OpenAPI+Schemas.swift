@@ -62,6 +62,9 @@ extension OpenAPI {
                 "epoch": integer, "loss": number, "reconstruction": number, "sparsity": number, "l0": number,
                 "dead_fraction": number, "dead_count": integer, "validation_reconstruction": number,
                 "validation_l0": number, "seconds": number, "samples_per_second": number, "steps": integer,
+                "fvu": number, "normalized_mse": number, "auxiliary_loss": number, "weight_penalty": number,
+                "learning_rate": number, "validation_loss": number, "validation_fvu": number,
+                "validation_normalized_mse": number,
             ], required: ["epoch", "loss", "reconstruction", "sparsity", "l0", "dead_fraction", "dead_count",
                           "seconds", "samples_per_second", "steps"])
         }
@@ -70,11 +73,17 @@ extension OpenAPI {
             object([
                 "id": string, "job_id": string, "name": string, "created_at": dateTime,
                 "input_size": integer, "hidden_size": integer, "activation": activation,
-                "decoder_activation": activation, "top_k": integer,
-                "normalization": ["type": "string", "description": "unit: pixel bytes divided by 255; none"],
+                "decoder_activation": activation, "top_k": integer, "batch_top_k": integer,
+                "threshold": number, "tied_weights": ["type": "boolean"],
+                "subtract_decoder_bias": ["type": "boolean"],
+                "normalization": [
+                    "type": "string", "enum": NormalizationKind.allCases.map(\.rawValue),
+                    "description": "unit: bytes divided by 255; none; standardize: (x - mean) / std",
+                ],
+                "normalization_mean": array(number), "normalization_std": array(number),
                 "metrics": ref("EpochRecord"), "training": ["type": "object"],
             ], required: ["id", "created_at", "input_size", "hidden_size", "activation", "decoder_activation",
-                          "normalization"])
+                          "tied_weights", "subtract_decoder_bias", "normalization"])
         }
 
         private static var dataset: [String: Any] {
@@ -125,22 +134,37 @@ extension OpenAPI {
                     "dataset": ref("DatasetSource"), "validation": ref("DatasetSource"),
                     "model": closed([
                         "hidden_size": OpenAPI.integer(1, 65_536), "activation": activation,
-                        "decoder_activation": activation,
+                        "decoder_activation": activation, "tied_weights": ["type": "boolean"],
+                        "subtract_decoder_bias": ["type": "boolean"],
+                        "normalize_decoder_rows": ["type": "boolean"],
+                        "decoder_bias_init": ["type": "string", "enum": DecoderBiasInit.allCases.map(\.rawValue)],
                     ]),
                     "reconstruction": ["type": "string", "enum": ReconstructionLoss.allCases.map(\.rawValue)],
                     "sparsity": closed([
                         "kind": ["type": "string", "enum": SparsityKind.allCases.map(\.rawValue)],
                         "beta": ["type": "number", "minimum": 0], "rho": unit, "k": ["type": "integer", "minimum": 1],
                         "reduction": ["type": "string", "enum": L1Reduction.allCases.map(\.rawValue)],
+                        "aux_k": ["type": "integer", "minimum": 0], "aux_coefficient": ["type": "number", "minimum": 0],
+                        "dead_after_samples": OpenAPI.integer(1, Int(Int32.max)),
+                        "threshold_rate": ["type": "number", "exclusiveMinimum": 0, "maximum": 1],
                     ]),
                     "optimizer": closed([
                         "kind": ["type": "string", "enum": OptimizerKind.allCases.map(\.rawValue)],
                         "learning_rate": positive, "beta1": unit, "beta2": unit, "epsilon": positive,
                         "weight_decay": ["type": "number", "minimum": 0], "momentum": fraction,
                         "dampening": fraction, "nesterov": ["type": "boolean"],
+                        "warmup_steps": OpenAPI.integer(0, Int(Int32.max)),
+                        "sparsity_warmup_steps": OpenAPI.integer(0, Int(Int32.max)),
+                        "decay": ["type": "string", "enum": LearningRateDecay.allCases.map(\.rawValue)],
+                        "decay_end_factor": ["type": "number", "minimum": 0, "maximum": 1],
+                        "max_gradient_norm": positive,
                     ]),
                     "epochs": OpenAPI.integer(0, 100_000), "batch_size": OpenAPI.integer(1, 1_000_000),
                     "seed": OpenAPI.integer(0, Int(Int32.max) * 1024), "shuffle": ["type": "boolean"],
+                    "l2_weights": ["type": "number", "minimum": 0],
+                    "normalization": ["type": "string", "enum": NormalizationKind.allCases.map(\.rawValue)],
+                    "init_from": ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$",
+                                  "description": "a saved model whose weights training starts from"],
                 ] as [String: Any],
             ]
         }

@@ -140,7 +140,7 @@ enum OpenAPI {
                    "content": ["application/json": ["schema": answer],
                                "application/octet-stream": rawRequest],
                ]],
-               errors: [400, 404, 413])
+               errors: [400, 404, 413, 422])
         }
         return [
             ("GET", "/v1/models", op(
@@ -149,9 +149,20 @@ enum OpenAPI {
             ("POST", "/v1/models", op(
                 "Import a safetensors model", tag: "models",
                 parameters: [query("name", ["type": "string", "minLength": 1, "maxLength": 200])],
-                body: ["required": true, "content": ["application/octet-stream": rawRequest]],
+                body: ["required": true, "content": [
+                    "application/octet-stream": rawRequest,
+                    "multipart/form-data": ["schema": [
+                        "type": "object", "required": ["weights"],
+                        "properties": [
+                            "weights": ["type": "string", "format": "binary",
+                                        "description": "the safetensors file"],
+                            "config": ["type": "string", "format": "binary",
+                                       "description": "the model's cfg.json (optional)"],
+                        ] as [String: Any],
+                    ] as [String: Any]],
+                ] as [String: Any]],
                 responses: [201: jsonResponse("Imported", ref("Model"), headers: ["Location": true])],
-                errors: [400, 413, 422, 503])),
+                errors: [400, 413, 415, 422, 503])),
             ("GET", "/v1/models/{id}", op(
                 "Show a model", tag: "models", parameters: [pathID],
                 responses: [200: jsonResponse("The model", ref("Model"))], errors: [400, 404])),

@@ -33,12 +33,29 @@ extension Routes {
     }
 
     /// `POST /v1/models?name=`: a safetensors body becomes a new model (201 with its info).
+    ///
+    /// The body is the safetensors file itself, or a `multipart/form-data` form (`curl -F`)
+    /// with the file as part `weights` and, optionally, the model's `cfg.json` as part `config`.
     private func importModel(_ request: HTTPRequest) throws -> HTTPResponse {
         let name = try Self.nameQuery(request)
-        guard !request.body.isEmpty else {
+        var weights = request.body
+        var configJSON: [UInt8]?
+        if let boundary = try MultipartForm.boundary(ofContentType: request.headers["Content-Type"]) {
+            var form = try MultipartForm(request.body, boundary: boundary)
+            guard let part = form.parts.removeValue(forKey: "weights") else {
+                throw ServiceError.invalidField(
+                    path: "weights", message: "is missing; send the safetensors file as form part \"weights\"")
+            }
+            weights = part
+            configJSON = form.parts.removeValue(forKey: ImportedModelConfig.path)
+            if let extra = form.parts.keys.sorted().first {
+                throw ServiceError.unknownField(path: extra)
+            }
+        }
+        guard !weights.isEmpty else {
             throw ServiceError.invalidField(path: "(body)", message: "is empty; send a safetensors file")
         }
-        let info = try service.models.importWeights(request.body, name: name)
+        let info = try service.models.importWeights(weights, configJSON: configJSON, name: name)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/models/\(info.id)")
         return .json(201, try APIJSON.bytes(info), headers: headers)
@@ -68,7 +85,7 @@ extension Routes {
     // MARK: - Running rows through a model
 
     private func encode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.hiddenSize
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: model.config.inputSize)
@@ -76,7 +93,7 @@ extension Routes {
                 throw ServiceError.invalidField(
                     path: "format", message: "raw float32 answers are dense, got \"\(format)\"")
             }
-            let codes = model.encode(inputs, rows: rows)
+            let codes = try model.encode(inputs, rows: rows)
             service.metrics.observeRows(rows, operation: "encode")
             return Self.rawResponse(codes, rows: rows, columns: width)
         }
@@ -90,7 +107,7 @@ extension Routes {
             throw ServiceError.invalidField(
                 path: "format", message: "must be \"dense\" or \"sparse\", got \"\(format)\"")
         }
-        let codes = model.encode(body.values, rows: body.rows)
+        let codes = try model.encode(body.values, rows: body.rows)
         service.metrics.observeRows(body.rows, operation: "encode")
         var out = Array(#"{"codes":"#.utf8)
         if format == "dense" {
@@ -103,11 +120,11 @@ extension Routes {
     }
 
     private func reconstruct(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, inputs) = try rawRows(request, width: width)
-            let outputs = model.reconstruct(inputs, rows: rows)
+            let outputs = try model.reconstruct(inputs, rows: rows)
             service.metrics.observeRows(rows, operation: "reconstruct")
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
@@ -116,7 +133,7 @@ extension Routes {
         try JSONObjectReader(.object(body.fields), path: "").rejectUnknownFields()
         let (rows, inputs) = (body.rows, body.values)
         try Self.checkDeclaredRows(request, rows: rows)
-        let outputs = model.reconstruct(inputs, rows: rows)
+        let outputs = try model.reconstruct(inputs, rows: rows)
         service.metrics.observeRows(rows, operation: "reconstruct")
         let mse = (0..<rows).map { row in
             var sum = 0.0
@@ -135,11 +152,11 @@ extension Routes {
     }
 
     private func decode(_ request: HTTPRequest) throws -> HTTPResponse {
-        let model = try service.models.model(id: modelID(request))
+        let model = try service.models.servedModel(id: modelID(request))
         let width = model.config.inputSize
         if Self.isBinary(request) {
             let (rows, codes) = try rawRows(request, width: model.config.hiddenSize)
-            let outputs = model.decode(codes, rows: rows)
+            let outputs = try model.decode(codes, rows: rows)
             service.metrics.observeRows(rows, operation: "decode")
             return Self.rawResponse(outputs, rows: rows, columns: width)
         }
@@ -149,7 +166,7 @@ extension Routes {
                                             width: hidden, maxRows: service.config.maxEncodeRows)
         try reader.rejectUnknownFields()
         try Self.checkDeclaredRows(request, rows: rows)
-        let outputs = model.decode(codes, rows: rows)
+        let outputs = try model.decode(codes, rows: rows)
         service.metrics.observeRows(rows, operation: "decode")
         var out = Array(#"{"outputs":"#.utf8)
         try MatrixJSON.appendRows(outputs, width: width, to: &out, what: "outputs")

@@ -33,11 +33,8 @@ package enum TrainCommand {
             let validation = try spec.validation.map { try catalog.load($0, field: "validation") }
             print(String(format: "data: %d training rows of %d values%@ (%.2f s)", training.rows, training.width,
                          validation.map { ", \($0.rows) validation rows" } ?? "", Date().timeIntervalSince(loadStart)))
-            let config = AutoencoderConfig(
-                inputSize: training.width, hiddenSize: spec.hiddenSize, activation: spec.activation,
-                decoderActivation: spec.decoderActivation,
-                topK: spec.options.sparsity.kind == .topk ? spec.options.sparsity.k : nil)
-            let trainer = try Trainer(model: .initialized(config: config, seed: spec.options.seed),
+            let start = try spec.initFrom.map { try savedModel($0, config: config) }
+            let trainer = try Trainer(model: spec.initialModel(inputSize: training.width, from: start),
                                       options: spec.options, training: training, validation: validation)
             var last: EpochRecord?
             for _ in 0..<spec.options.epochs {
@@ -47,13 +44,14 @@ package enum TrainCommand {
                 print(line(for: record, of: spec.options.epochs))
                 last = record
             }
-            let directory = URL(fileURLWithPath: outputDirectory ?? "\(config.hiddenSize)-model")
+            let model = trainer.model
+            let directory = URL(fileURLWithPath: outputDirectory ?? "\(spec.hiddenSize)-model")
             let info = ModelInfo(
                 id: directory.lastPathComponent, jobID: nil, name: spec.name, createdAt: Date(),
-                inputSize: config.inputSize, hiddenSize: config.hiddenSize, activation: config.activation,
-                decoderActivation: config.decoderActivation, topK: config.topK, normalization: "unit",
-                metrics: last, training: spec.json)
-            try trainer.model.save(to: directory, configJSON: Data(try APIJSON.bytes(info)))
+                config: model.config, normalization: trainer.normalization, metrics: last,
+                training: spec.json)
+            try model.save(
+                to: directory, configJSON: Data(try APIJSON.bytes(info)), normalization: trainer.normalization)
             print("model saved to \(directory.relativePath)")
             return 0
         } catch let error as ServiceError {
@@ -68,6 +66,21 @@ package enum TrainCommand {
         } catch {
             print("saed train: \(error)")
             return 1
+        }
+    }
+
+    /// The weights of saved model `id` in the configured data directory's model folder, for
+    /// `init_from`. Throws 400 naming `init_from` when it cannot be read.
+    private static func savedModel(_ id: String, config: ServiceConfig) throws -> Autoencoder {
+        let folder = URL(fileURLWithPath: config.dataDirectory)
+            .appendingPathComponent("models").appendingPathComponent(id)
+        do {
+            return try Autoencoder.load(from: folder).model
+        } catch DataError.fileNotFound {
+            throw ServiceError.invalidField(
+                path: "init_from", message: "there is no model \"\(id)\" in \(folder.deletingLastPathComponent().path)")
+        } catch let error as DataError {
+            throw ServiceError.invalidField(path: "init_from", message: "model \"\(id)\": \(error.message)")
         }
     }
 

@@ -59,7 +59,11 @@ struct ModelFilesTests {
         #expect(tensors["W_dec"]?.shape == [2, 3])
         #expect(tensors["b_dec"]?.shape == [3])
         #expect(tensors["W_dec"]?.values == model.wDec)
-        #expect(metadata == ["activation": "relu", "decoder_activation": "relu", "top_k": "1"])
+        #expect(
+            metadata == [
+                "activation": "relu", "decoder_activation": "relu", "top_k": "1",
+                "tied_weights": "false", "subtract_decoder_bias": "false",
+            ])
     }
 
     @Test func weightsWithoutMetadataLoadWithDefaultActivations() throws {
@@ -149,6 +153,19 @@ struct ModelFilesTests {
                 "metadata activation is 'gelu'; expected one of relu"
             ),
             (nil, nil, ["top_k": "4"], "metadata top_k is '4'; expected 1...3"),
+            (nil, nil, ["batch_top_k": "0"], "metadata batch_top_k is '0'; expected 1...3"),
+            (nil, nil, ["threshold": "inf"], "metadata threshold is 'inf'; expected a finite number"),
+            (nil, nil, ["threshold": "x"], "metadata threshold is 'x'; expected a finite number"),
+            (nil, nil, ["tied_weights": "yes"], "metadata tied_weights is 'yes'; expected true or false"),
+            (
+                nil, nil, ["subtract_decoder_bias": "1"],
+                "metadata subtract_decoder_bias is '1'; expected true or false"
+            ),
+            // makeModel draws W_dec independently, so it is not W_enc transposed.
+            (
+                nil, nil, ["tied_weights": "true"],
+                "metadata tied_weights is true but W_dec is not W_enc transposed"
+            ),
         ]
         for (index, (name, tensor, metadata, reason)) in cases.enumerated() {
             try writeSpoiled(in: directory, replacing: name, with: tensor, metadata: metadata)
@@ -179,5 +196,102 @@ struct ModelFilesTests {
         let (loaded, _) = try Autoencoder.load(from: directory)
         #expect(loaded.config.topK == nil)
         #expect(loaded.config.activation == .identity)
+    }
+
+    @Test func everyConfigFieldSurvivesASaveAndLoad() throws {
+        let root = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // Each config sets one field away from its default; thresholds that print with many
+        // digits or an exponent must come back bit for bit.
+        let configs = [
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, batchTopK: 2),
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, batchTopK: 2, threshold: 0.1 + 0.2),
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, threshold: -1.0e-7),
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, threshold: Float.ulpOfOne * 3),
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, hasTiedWeights: true),
+            AutoencoderConfig(inputSize: 3, hiddenSize: 4, subtractsDecoderBias: true),
+            AutoencoderConfig(
+                inputSize: 3, hiddenSize: 4, activation: .sigmoid, decoderActivation: .identity,
+                topK: 3, batchTopK: 1, threshold: 2.5, hasTiedWeights: true,
+                subtractsDecoderBias: true),
+        ]
+        for (index, config) in configs.enumerated() {
+            var model = makeModel(config)
+            if config.hasTiedWeights {
+                // Tied models keep W_dec = W_encᵀ (W_enc is 3 × 4, row-major).
+                model.wDec = (0..<12).map { model.wEnc[($0 % 3) * 4 + $0 / 3] }
+            }
+            let directory = root.appendingPathComponent("m\(index)")
+            try model.save(to: directory, configJSON: Data("{}".utf8))
+            let (loaded, _) = try Autoencoder.load(from: directory)
+            #expect(loaded.config == config, "case \(index)")
+            #expect(loaded.config.threshold?.bitPattern == config.threshold?.bitPattern)
+            #expect(loaded == model, "case \(index)")
+        }
+    }
+
+    @Test func aFileWrittenBeforeTheNewKeysLoadsWithTheirDefaults() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // The metadata an earlier saed wrote: activations and top-k only.
+        try writeSpoiled(
+            in: directory,
+            metadata: ["activation": "sigmoid", "decoder_activation": "relu", "top_k": "2"])
+
+        let (loaded, _) = try Autoencoder.load(from: directory)
+        #expect(
+            loaded.config
+                == AutoencoderConfig(
+                    inputSize: 2, hiddenSize: 3, activation: .sigmoid, decoderActivation: .relu,
+                    topK: 2))
+        #expect(loaded.config.batchTopK == nil && loaded.config.threshold == nil)
+        #expect(!loaded.config.hasTiedWeights && !loaded.config.subtractsDecoderBias)
+    }
+
+    /// The normalisation travels in the weights file's metadata: the file alone gives back the
+    /// same statistics bit for bit (including awkward decimals and a subnormal), and a file
+    /// saved without one records none.
+    @Test func normalizationSurvivesInTheWeightsFileAlone() throws {
+        let root = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let model = makeModel(AutoencoderConfig(inputSize: 3, hiddenSize: 2))
+        let cases: [Normalization?] = [
+            Normalization(kind: .standardize, mean: [0.1 + 0.2, -3.25e38, 0],
+                          standardDeviation: [1e-45, 1.0 / 3.0, 255]),
+            .unit, Normalization.none, nil,
+        ]
+        for (index, normalization) in cases.enumerated() {
+            let directory = root.appendingPathComponent("n\(index)")
+            try model.save(to: directory, configJSON: Data("{}".utf8), normalization: normalization)
+            let saved = try Autoencoder.savedNormalization(from: directory)
+            #expect(saved == normalization, "case \(index)")
+            #expect(saved?.mean.map(\.bitPattern) == normalization?.mean.map(\.bitPattern))
+            #expect(saved?.standardDeviation.map(\.bitPattern) == normalization?.standardDeviation.map(\.bitPattern))
+            #expect(try Autoencoder.load(from: directory).model == model)
+        }
+    }
+
+    @Test func spoiledNormalizationMetadataIsRejectedNamingTheKey() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let standardize = ["normalization": "standardize"]
+        let cases: [([String: String], String)] = [
+            (["normalization": "zscore"], "metadata normalization is 'zscore'"),
+            // writeSpoiled's model takes 2 inputs.
+            (standardize.merging(["normalization_mean": "0,0,0", "normalization_std": "1,1"]) { a, _ in a },
+             "metadata normalization_mean holds 3 values; standardize needs 2"),
+            (standardize.merging(["normalization_mean": "0,0", "normalization_std": "1,0"]) { a, _ in a },
+             "metadata normalization_std value 1 is '0'; expected a finite number above 0"),
+            (standardize.merging(["normalization_mean": "0,nan", "normalization_std": "1,1"]) { a, _ in a },
+             "metadata normalization_mean value 1 is 'nan'"),
+            (["normalization": "unit", "normalization_std": "1,1"], "normalization_std is set but normalization is unit"),
+            (["normalization_mean": "1,1"], "normalization_mean is set but normalization is not"),
+        ]
+        for (index, (metadata, reason)) in cases.enumerated() {
+            try writeSpoiled(in: directory, metadata: metadata)
+            let error = #expect(throws: DataError.self) { try Autoencoder.savedNormalization(from: directory) }
+            #expect(error?.code == "model_invalid", "case \(index)")
+            #expect(error?.message.contains(reason) == true, "case \(index): \(String(describing: error))")
+        }
     }
 }

@@ -70,4 +70,41 @@ struct NormalizationTests {
         let (fvu, nmse) = (try #require(record.fvu), try #require(record.normalizedMSE))
         #expect(abs(fvu - nmse) < 1e-5)
     }
+
+    /// bce reads targets as probabilities: a normalised value outside [0, 1] in either set is
+    /// refused before training, naming the set, the row and the column (here by hand: `floats`
+    /// row 0 column 1 is 10 with `none`; standardised byte column 0 at row 0 is (0 − 51) / √1734 = −1.2247).
+    @Test func bceRefusesTargetsOutsideTheUnitIntervalNamingTheFirst() throws {
+        var options = TrainingOptions(reconstruction: .bce)
+        options.epochs = 1
+        let config = AutoencoderConfig(inputSize: 3, hiddenSize: 2, decoderActivation: .sigmoid)
+        let model = Autoencoder.initialized(config: config, seed: 1)
+        options.normalization = NormalizationKind.none
+        let error = #expect(throws: TrainingError.self) {
+            try Trainer(model: model, options: options, training: Self.floats, validation: nil)
+        }
+        #expect(error?.message.contains("training row 0, column 1 is 10.0 after none") == true, "\(String(describing: error))")
+
+        // Bytes / 255 are probabilities; the same bytes standardised are not.
+        let byteModel = Autoencoder.initialized(
+            config: AutoencoderConfig(inputSize: 2, hiddenSize: 2, decoderActivation: .sigmoid), seed: 1)
+        options.normalization = .unit
+        _ = try Trainer(model: byteModel, options: options, training: Self.bytes, validation: Self.bytes)
+        options.normalization = .standardize
+        let standardized = #expect(throws: TrainingError.self) {
+            try Trainer(model: byteModel, options: options, training: Self.bytes, validation: nil)
+        }
+        #expect(standardized?.message.contains("training row 0, column 0 is -1.22") == true,
+                "\(String(describing: standardized))")
+
+        // A validation set outside [0, 1] is named as such.
+        options.normalization = NormalizationKind.none
+        let inRange = Dataset(rows: 1, width: 2, storage: .floats([0, 1]))
+        let outside = Dataset(rows: 2, width: 2, storage: .floats([0.5, 0.5, 0.25, -0.5]))
+        let validation = #expect(throws: TrainingError.self) {
+            try Trainer(model: byteModel, options: options, training: inRange, validation: outside)
+        }
+        #expect(validation?.message.contains("validation row 1, column 1 is -0.5") == true,
+                "\(String(describing: validation))")
+    }
 }

@@ -26,9 +26,8 @@ enum LiveService {
     static func saveTinyModel(_ service: Service, id: String = "model_tiny") throws -> Autoencoder {
         let model = try SAECoreFixtures.tinyModel()
         try service.models.save(model, info: ModelInfo(
-            id: id, jobID: nil, name: nil, createdAt: Date(), inputSize: 4, hiddenSize: 3,
-            activation: .relu, decoderActivation: .relu, topK: nil, normalization: "unit", metrics: nil,
-            training: nil))
+            id: id, jobID: nil, name: nil, createdAt: Date(), config: model.config, normalization: .unit,
+            metrics: nil, training: nil))
         return model
     }
 }

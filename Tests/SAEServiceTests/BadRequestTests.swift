@@ -125,8 +125,8 @@ struct BadRequestTests {
         // A tiny model saved straight into the store: 4 inputs, 3 latents.
         let model = try SAECoreFixtures.tinyModel()
         try service.models.save(model, info: ModelInfo(
-            id: "model_tiny", jobID: nil, name: nil, createdAt: Date(), inputSize: 4, hiddenSize: 3,
-            activation: .relu, decoderActivation: .relu, topK: nil, normalization: "unit", metrics: nil, training: nil))
+            id: "model_tiny", jobID: nil, name: nil, createdAt: Date(), config: model.config,
+            normalization: .unit, metrics: nil, training: nil))
         let port = service.port
         let cases: [(String, Case)] = [
             (#"{"inputs": [[0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3]]}"#,

@@ -69,6 +69,43 @@ struct JobSpecTests {
             try Self.parse(#"{"dataset": "fashion-mnist", "model": {"hidden_size": 16}, "sparsity": {"kind": "topk", "k": 32}}"#)
         }
     }
+
+    @Test func batchTopKArchitectureNormalizationAndInitFromAreReadAndRoundTrip() throws {
+        let spec = try Self.parse("""
+            {"dataset": "fashion-mnist", "model": {"hidden_size": 16, "tied_weights": true,
+             "subtract_decoder_bias": true},
+             "sparsity": {"kind": "batchtopk", "k": 3, "threshold_rate": 0.25},
+             "normalization": "standardize", "init_from": "model_0123abcd", "epochs": 0}
+            """)
+        #expect(spec.hasTiedWeights && spec.subtractsDecoderBias)
+        #expect(spec.options.sparsity.kind == .batchtopk && spec.options.sparsity.k == 3)
+        #expect(spec.options.sparsity.thresholdRate == 0.25)
+        #expect(spec.options.normalization == .standardize && spec.initFrom == "model_0123abcd")
+        #expect(spec.options.epochs == 0)
+        #expect(try JobSpec.parse(spec.json) == spec)
+        let config = spec.modelConfig(inputSize: 5)
+        #expect(config.hasTiedWeights && config.subtractsDecoderBias && config.hiddenSize == 16)
+
+        // Absent, they keep the defaults, and the normal form says so.
+        let plain = try Self.parse(#"{"dataset": "fashion-mnist"}"#)
+        #expect(!plain.hasTiedWeights && !plain.subtractsDecoderBias && plain.initFrom == nil)
+        #expect(plain.options.normalization == nil && plain.options.sparsity.thresholdRate == 0.01)
+        #expect(try JobSpec.parse(plain.json) == plain)
+
+        for (body, field) in [
+            (#"{"dataset": "fashion-mnist", "normalization": "zscore"}"#, "normalization"),
+            (#"{"dataset": "fashion-mnist", "init_from": "../etc"}"#, "init_from"),
+            (#"{"dataset": "fashion-mnist", "sparsity": {"kind": "batchtopk", "threshold_rate": 0}}"#,
+             "sparsity.threshold_rate"),
+            (#"{"dataset": "fashion-mnist", "model": {"tied_weights": 1}}"#, "model.tied_weights"),
+            // bce needs targets in [0, 1]; standardised values are not
+            (#"{"dataset": "fashion-mnist", "model": {"decoder_activation": "sigmoid"}, "reconstruction": "bce", "#
+                + #""normalization": "standardize"}"#, "normalization"),
+        ] {
+            let error = #expect(throws: ServiceError.self) { try Self.parse(body) }
+            #expect(error?.field == field, "\(body)")
+        }
+    }
 }
 
 struct JobTests {

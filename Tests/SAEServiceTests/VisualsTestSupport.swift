@@ -112,9 +112,7 @@ struct VisualsFixture {
     /// Saves `model` as `id`, trained (as far as its record says) on `trainingSpec`.
     func save(_ model: Autoencoder, id: String, training: String? = nil) throws {
         let info = ModelInfo(
-            id: id, jobID: nil, name: "tiny", createdAt: Date(), inputSize: model.config.inputSize,
-            hiddenSize: model.config.hiddenSize, activation: model.config.activation,
-            decoderActivation: model.config.decoderActivation, topK: nil, normalization: "unit",
+            id: id, jobID: nil, name: "tiny", createdAt: Date(), config: model.config, normalization: .unit,
             metrics: nil, training: try training.map { try JSONValue.parse(Array($0.utf8)) })
         try service.models.save(model, info: info)
     }

@@ -24,8 +24,11 @@ struct LatentFiring: Sendable, Equatable {
     }
 
     /// Encodes up to ``maxSampleRows`` rows of `dataset`, evenly spread over it, in blocks of
-    /// 512, and counts each latent's firings. The dataset's width must be the model's input size.
-    static func measure(_ model: Autoencoder, on dataset: Dataset) -> LatentFiring {
+    /// 512, and counts each latent's firings. The dataset's width must be the model's input size;
+    /// rows are fed as ``Dataset/modelInputs(rows:normalization:)`` makes them.
+    static func measure(
+        _ model: Autoencoder, on dataset: Dataset, normalization: Normalization = .unit
+    ) -> LatentFiring {
         let hiddenSize = model.config.hiddenSize
         let count = min(dataset.rows, maxSampleRows)
         guard count > 0 else {
@@ -37,7 +40,8 @@ struct LatentFiring: Sendable, Equatable {
         var fired = [Int](repeating: 0, count: hiddenSize)
         for start in stride(from: 0, to: count, by: 512) {
             let block = Array(indices[start..<min(start + 512, count)])
-            let codes = model.encode(dataset.floats(rows: block), rows: block.count)
+            let inputs = dataset.modelInputs(rows: block, normalization: normalization)
+            let codes = model.encode(inputs, rows: block.count)
             for row in 0..<block.count {
                 for latent in 0..<hiddenSize where codes[row * hiddenSize + latent] > 0 {
                     fired[latent] += 1
@@ -64,6 +68,24 @@ final class LatentFiringCache: Sendable {
 }
 
 extension Dataset {
+    /// The rows at `indices` as a model normalised by `normalization` takes them: standardised
+    /// exactly as training gathered them for `standardize`, else as ``floats(rows:)`` gives them
+    /// (the scale the API's rows use for `unit` and `none` models).
+    func modelInputs(rows indices: [Int], normalization: Normalization) -> [Float] {
+        guard normalization.kind == .standardize, normalization.fits(width: width) else {
+            return floats(rows: indices)
+        }
+        var values = [Float](repeating: 0, count: indices.count * width)
+        guard !indices.isEmpty, width > 0 else { return values }
+        indices.withUnsafeBufferPointer { indices in
+            values.withUnsafeMutableBufferPointer { out in
+                // safe: the buffer holds indices.count × width > 0 floats
+                gather(rows: indices, into: out.baseAddress!, normalization: normalization)
+            }
+        }
+        return values
+    }
+
     /// The rows at `indices`, in order, as `indices.count × width` floats (bytes become [0, 1]).
     /// Every index must be in `0..<rows`.
     func floats(rows indices: [Int]) -> [Float] {

@@ -64,7 +64,7 @@ struct PictureHandlers: Sendable {
                   let dataset = try? datasets.load(spec.training, field: "dataset"),
                   dataset.width == info.inputSize
             else { return nil }
-            return LatentFiring.measure(model, on: dataset)
+            return LatentFiring.measure(model, on: dataset, normalization: info.inputNormalization)
         }
     }
 
@@ -102,7 +102,8 @@ struct PictureHandlers: Sendable {
         let rows = Array(start..<min(start + count, dataset.rows))
         let strip = ReconstructionStrip(shape: shape, columns: min(columns, rows.count), scale: scale)
         try Self.checkSize(strip.size(count: rows.count))
-        let originals = dataset.floats(rows: rows)
+        // Both rows of the strip are on the model's scale (standardised for standardize models).
+        let originals = dataset.modelInputs(rows: rows, normalization: info.inputNormalization)
         let outputs = model.reconstruct(originals, rows: rows.count)
         let image = strip.render(originals: originals, reconstructions: outputs, count: rows.count)
         return .content("image/png", PNGEncoder.encode(image))
