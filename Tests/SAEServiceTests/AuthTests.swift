@@ -38,6 +38,31 @@ struct AuthTests {
         }
     }
 
+    /// The dashboard loads without the token and holds none; it only says one is needed, and
+    /// its script sends every request (the event stream and the pictures too) through the one
+    /// fetch wrapper that adds the header.
+    @Test func dashboardIsServedWithoutTheTokenAndAsksForIt() throws {
+        try LiveService.run({ $0.authToken = Self.token }) { service in
+            let page = try TestHTTPClient.request("GET", "/", port: service.port)
+            #expect(page.status == 200)
+            #expect(page.text.contains(#"<meta name="saed-auth" content="bearer">"#))
+            #expect(!page.text.contains(Self.token))
+            #expect(try TestHTTPClient.request("GET", "/v1/jobs?limit=50", port: service.port).status == 401)
+            #expect(try TestHTTPClient.request("GET", "/v1/examples", port: service.port).status == 401)
+        }
+        try LiveService.run { service in
+            let page = try TestHTTPClient.request("GET", "/", port: service.port).text
+            #expect(page.contains(#"<meta name="saed-auth" content="none">"#))
+        }
+        // The whole page's script: only the wrapper itself calls fetch.
+        let script = Dashboard.html
+        #expect(script.components(separatedBy: "fetch(").count - 1 == 1,
+                "every request but the wrapper's own goes through authorizedFetch")
+        #expect(script.contains("authorizedFetch(url)") && script.contains("authorizedFetch(path, options)"))
+        #expect(!script.contains("new EventSource(") && !script.contains("new Image("))
+        #expect(script.contains(#"headers.set("Authorization", "Bearer " + token)"#))
+    }
+
     @Test func withoutATokenEverythingIsOpen() throws {
         try LiveService.run { service in
             #expect(!service.auth.isEnabled)

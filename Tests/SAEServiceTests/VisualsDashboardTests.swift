@@ -15,10 +15,11 @@ struct VisualsDashboardTests {
         let html = response.text
         #expect(html.hasPrefix("<!DOCTYPE html>"))
         for id in ["view", "jobs-table", "models-table", "job-form", "example-select", "job-json", "submit-job",
-                   "loss-chart", "features-img", "reconstructions-img", "playground", "code-chart"] {
+                   "loss-chart", "features-img", "reconstructions-img", "playground", "code-chart", "token-box",
+                   "token-input", "token-submit"] {
             #expect(html.contains("id=\"\(id)\""), "missing element #\(id)")
         }
-        for call in ["new EventSource(", "/events", "/v1/examples", "/v1/jobs?limit=", "/features.png",
+        for call in ["followEvents(", "/events", "authorizedFetch(", "/v1/examples", "/v1/jobs?limit=", "/features.png",
                      "/reconstructions.png", "/v1/datasets/fashion-mnist/test/rows/", "/encode", "/reconstruct"] {
             #expect(html.contains(call), "the script never uses \(call)")
         }

@@ -87,22 +87,21 @@ extension Dashboard {
 
           // The stream replays every earlier event first, so the chart starts complete.
           function follow() {
-            source = new EventSource(path + "/events");
-            source.addEventListener("epoch", (event) => {
-              const record = JSON.parse(event.data);
-              history[record.epoch - 1] = record;
-              renderHistory();
-              if (job) render();
-            });
-            source.addEventListener("state", (event) => {
-              const state = JSON.parse(event.data);
-              if (state.state === "queued") history.length = 0;
-              if (job) { job.state = state.state; render(); }
-            });
-            source.addEventListener("end", () => {
-              source.close();
-              clearTimeout(timer);
-              poll();
+            source = followEvents(path + "/events", (type, data) => {
+              if (type === "epoch") {
+                const record = JSON.parse(data);
+                history[record.epoch - 1] = record;
+                renderHistory();
+                if (job) render();
+              } else if (type === "state") {
+                const state = JSON.parse(data);
+                if (state.state === "queued") history.length = 0;
+                if (job) { job.state = state.state; render(); }
+              } else if (type === "end") {
+                source.close();
+                clearTimeout(timer);
+                poll();
+              }
             });
           }
 

@@ -20,8 +20,114 @@ extension Dashboard {
           return String(text ?? "").replace(/[&<>"']/g, (c) => map[c]);
         }
 
+        // ---- access token --------------------------------------------------------------
+        // When saed requires a bearer token, the page (which holds no secret) says so in its
+        // saed-auth meta tag; the token is asked for once, kept in this tab's sessionStorage
+        // and sent with every request. Asked for before the first request, so a healthy page
+        // never draws a 401; asked for again if it is refused.
+        const TOKEN_KEY = "saed.token";
+        const needsToken = document.querySelector('meta[name="saed-auth"]')?.content === "bearer";
+        let tokenRequest = null;
+
+        function askForToken(wasRefused) {
+          if (tokenRequest) return tokenRequest;
+          tokenRequest = new Promise((resolve) => {
+            const input = byId("token-input");
+            byId("token-refused").hidden = !wasRefused;
+            byId("token-box").hidden = false;
+            input.value = "";
+            input.focus();
+            byId("token-form").onsubmit = (event) => {
+              event.preventDefault();
+              const token = input.value.trim();
+              if (!token) return;
+              sessionStorage.setItem(TOKEN_KEY, token);
+              byId("token-box").hidden = true;
+              tokenRequest = null;
+              resolve(token);
+            };
+          });
+          return tokenRequest;
+        }
+
+        // fetch, with the token when one is needed or kept.
+        async function authorizedFetch(url, options = {}) {
+          let wasRefused = false;
+          for (;;) {
+            let token = sessionStorage.getItem(TOKEN_KEY);
+            if (!token && (needsToken || wasRefused)) token = await askForToken(wasRefused);
+            const headers = new Headers(options.headers || {});
+            if (token) headers.set("Authorization", "Bearer " + token);
+            const response = await fetch(url, { ...options, headers });
+            if (response.status !== 401) return response;
+            sessionStorage.removeItem(TOKEN_KEY);
+            wasRefused = true;
+          }
+        }
+
+        // Follows a server-sent event stream through fetch, which (unlike EventSource) can send
+        // the token. Calls onEvent(type, data) per event; after a dropped connection it
+        // reconnects from the last event id, until close() or the stream's "end" event.
+        function followEvents(url, onEvent) {
+          const controller = new AbortController();
+          let lastID = null;
+          let isDone = false;
+
+          function dispatch(block) {
+            let type = "message", id = null;
+            const data = [];
+            for (const line of block.split(/\r?\n/)) {
+              if (!line || line.startsWith(":")) continue;  // heartbeat comments
+              const colon = line.indexOf(":");
+              const field = colon < 0 ? line : line.slice(0, colon);
+              const value = colon < 0 ? "" : line.slice(colon + 1).replace(/^ /, "");
+              if (field === "event") type = value;
+              else if (field === "data") data.push(value);
+              else if (field === "id") id = value;
+            }
+            if (id !== null) lastID = id;
+            if (!data.length) return;
+            if (type === "end") isDone = true;
+            onEvent(type, data.join("\n"));
+          }
+
+          async function connect() {
+            while (!isDone) {
+              try {
+                const headers = lastID === null ? {} : { "Last-Event-ID": lastID };
+                const response = await authorizedFetch(url, { headers, signal: controller.signal });
+                if (!response.ok) throw new Error("HTTP " + response.status);
+                const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+                let buffer = "";
+                for (;;) {
+                  const { value, done } = await reader.read();
+                  if (done) break;
+                  buffer += value;
+                  let match;
+                  while ((match = /\r?\n\r?\n/.exec(buffer))) {
+                    dispatch(buffer.slice(0, match.index));
+                    buffer = buffer.slice(match.index + match[0].length);
+                  }
+                  if (isDone) { reader.cancel().catch(() => {}); return; }
+                }
+              } catch (_) {
+                if (controller.signal.aborted) return;
+              }
+              if (!isDone) await new Promise((resolve) => setTimeout(resolve, 1000));
+            }
+          }
+          connect();
+          return {
+            close() {
+              const wasDone = isDone;
+              isDone = true;
+              if (!wasDone) controller.abort();
+            },
+          };
+        }
+
         async function api(path, options) {
-          const response = await fetch(path, options);
+          const response = await authorizedFetch(path, options);
           const text = await response.text();
           let body = null;
           try { body = text ? JSON.parse(text) : null; } catch (_) { body = null; }
@@ -37,7 +143,7 @@ extension Dashboard {
 
         // Fetches a picture and shows it in `img`; resolves to the response headers.
         async function loadPicture(img, url) {
-          const response = await fetch(url);
+          const response = await authorizedFetch(url);
           if (!response.ok) {
             let message = "HTTP " + response.status;
             try { message = (await response.json()).error.message; } catch (_) { /* keep status */ }

@@ -52,6 +52,9 @@ extension Dashboard {
         label { display: block; font-weight: 600; font-size: 12px; color: #374151; margin: 10px 0 4px; }
         select, input, textarea, button { font: inherit; }
         #example-select { width: 100%; }
+        .token-box { max-width: 560px; margin: 18px auto; border-color: var(--accent); }
+        .token-box .row { gap: 8px; }
+        #token-input { flex: 1; padding: 5px 8px; border: 1px solid #d1d5db; border-radius: 6px; }
         select, input[type=number] {
           padding: 5px 8px; border: 1px solid #d1d5db; border-radius: 6px; background: #fff;
         }

@@ -10,9 +10,11 @@ struct DashboardHandlers: Sendable {
     /// Where example job files are looked for (`config/jobs`).
     let examplesDirectory: URL
 
-    /// `GET /`: the dashboard, one self-contained HTML page (no external resources).
+    /// `GET /`: the dashboard, one self-contained HTML page (no external resources). Served
+    /// without the token, which it does not contain; it only says whether one is needed.
     func page(_ request: HTTPRequest) throws -> HTTPResponse {
-        .content("text/html; charset=utf-8", Array(Dashboard.html.utf8))
+        let html = service.auth.isEnabled ? Dashboard.htmlRequiringToken : Dashboard.html
+        return .content("text/html; charset=utf-8", Array(html.utf8))
     }
 
     /// `GET /v1/examples`: `{"examples": [{"name", "source", "job"}]}`, read at each request
