@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The dashboard in a real browser: installs Chromium (Debian's package) when missing, builds
-# saed, runs it on 127.0.0.1 with a throw-away data directory, and lets
+# saed, runs it on 127.0.0.1 with a throw-away data directory and a random bearer token, and lets
 # scripts/browser_test.py submit a small job through the page, wait for the live chart and
 # the model page, save screenshots and fail on any console error.
 #
@@ -27,7 +27,8 @@ saed="$scratch/debug/saed"
 
 work=$(mktemp -d)
 mkdir -p "$work/datasets"
-"$saed" --port 0 --data-dir "$work/data" --datasets-dir "$work/datasets" >"$out/saed.log" 2>&1 &
+token=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+SAED_TOKEN="$token" "$saed" --port 0 --data-dir "$work/data" --datasets-dir "$work/datasets" >"$out/saed.log" 2>&1 &
 saed_pid=$!
 cleanup() {
     kill "$saed_pid" 2>/dev/null || true
@@ -48,6 +49,6 @@ done
 echo "saed listening on 127.0.0.1:$port"
 
 status=0
-python3 scripts/browser_test.py --url "http://127.0.0.1:$port" --out "$out" || status=$?
+python3 scripts/browser_test.py --url "http://127.0.0.1:$port" --out "$out" --token "$token" || status=$?
 echo "browser test took $(($(date +%s) - started)) s in all (screenshots and log in $out)"
 exit "$status"

@@ -4,13 +4,14 @@
 Talks to Chromium over the DevTools protocol through --remote-debugging-pipe (file
 descriptors 3 and 4, NUL-separated JSON messages), so it needs only the standard library.
 
-Steps: open the page, paste a small job into the form and click Submit, wait until the live
+Steps: open the page (with --token: enter the token in the box the page shows when saed
+requires one, and check that it is asked for), paste a small job into the form and click Submit, wait until the live
 loss chart shows an epoch (screenshot), wait for the job to succeed, open its model page and
 wait for the feature grid, the reconstructions and the playground's code chart (screenshot),
 then go back to the job list (screenshot). Any console error, uncaught exception or failed
 request logged by the page fails the run.
 
-usage: browser_test.py --url http://127.0.0.1:PORT --out DIR [--chromium PATH]
+usage: browser_test.py --url http://127.0.0.1:PORT --out DIR [--token TOKEN] [--chromium PATH]
 """
 
 import argparse
@@ -187,7 +188,7 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def run(browser, url, out):
+def run(browser, url, out, token):
     started = time.monotonic()
 
     def step(text):
@@ -195,6 +196,13 @@ def run(browser, url, out):
 
     step("open the dashboard")
     browser.navigate(url + "/")
+    if token:
+        step("the page asks for the access token; enter it")
+        browser.wait_for("!!document.getElementById('token-box') && !document.getElementById('token-box').hidden",
+                         "the token box", timeout=15)
+        browser.type_into("#token-input", token)
+        browser.click("#token-submit")
+        browser.wait_for("document.getElementById('token-box').hidden", "the token box to close", timeout=15)
     browser.wait_for("document.querySelectorAll('#example-select option').length > 1", "the example list")
     browser.wait_for("!!document.querySelector('#jobs-table tbody tr')", "the job list")
 
@@ -249,13 +257,14 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--url", required=True)
     parser.add_argument("--out", required=True)
+    parser.add_argument("--token", help="the bearer token saed was started with, if any")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     arguments = parser.parse_args()
     os.makedirs(arguments.out, exist_ok=True)
 
     browser = Browser(arguments.chromium, 1280, 900)
     try:
-        seconds = run(browser, arguments.url.rstrip("/"), arguments.out)
+        seconds = run(browser, arguments.url.rstrip("/"), arguments.out, arguments.token)
         time.sleep(0.5)  # let late console messages arrive
     except Exception as error:
         browser.screenshot(os.path.join(arguments.out, "failure.png"), full_page=False)
