@@ -293,7 +293,9 @@ enum OpenAPI {
     ) -> [String: Any] {
         var all: [String: Any] = [:]
         for (status, response) in responses { all[String(status)] = response }
-        for status in errors + (isOpen ? [] : [401]) + [500] {
+        // A path id that is not an id is refused with 400 before the route runs.
+        let takesID = parameters.contains { $0["in"] as? String == "path" && $0["name"] as? String == "id" }
+        for status in errors + (takesID ? [400] : []) + (isOpen ? [] : [401]) + [500] {
             all[String(status)] = ref("E\(status)", in: "responses")
         }
         var operation: [String: Any] = ["summary": summary, "tags": [tag], "responses": all]

@@ -1,4 +1,5 @@
-/// Ids that clients send for models and datasets, which become file and directory names.
+/// Ids that clients send for jobs, models and datasets; model and dataset ids become file and
+/// directory names.
 ///
 /// A valid id is 1 to 128 ASCII letters, digits, `_` or `-`, so it can never hold `/`, `.`
 /// or `..` and never names anything outside its own folder.

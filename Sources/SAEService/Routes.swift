@@ -61,6 +61,8 @@ struct Routes: Sendable {
                 preconditionFailure("route \(route.method) \(route.pattern) does not match its own pattern")
             }
             let isProtected = BearerAuth.protects(pattern: route.pattern)
+            // Every `:id` is checked here, so no route can look one up that is not an id.
+            let takesID = segments.contains(":id")
             let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
             let pattern = route.pattern
             // The liveness probe never blocks, so it answers from the event loop itself.
@@ -71,6 +73,7 @@ struct Routes: Sendable {
                 let response: HTTPResponse
                 do {
                     if isProtected { try auth.check(request) }
+                    if takesID { _ = try ResourceID.checked(request.pathParameters["id"] ?? "") }
                     response = try handler(request)
                 } catch {
                     response = errorResponse(for: error)

@@ -116,6 +116,25 @@ struct BadRequestTests {
         #expect((try wrongMethod.json()["error"] as? [String: Any]) != nil)
     }
 
+    /// Every route with an `:id` segment refuses one that is not an id before looking it up,
+    /// jobs as much as models and datasets, whatever the method.
+    @Test func pathIdsThatAreNotIdsAre400OnEveryRoute() throws {
+        try LiveService.run { service in
+            let routes = service.router.routes.filter { $0.pattern.contains(":id") }
+            #expect(routes.count >= 15)
+            for route in routes {
+                let target = route.pattern.replacingOccurrences(of: ":id", with: "..%2Fsaed.db")
+                let response = try RawHTTP.send(route.method, target, port: service.port,
+                                                body: route.method == "POST" ? Array("{}".utf8) : nil)
+                #expect(response.status == 400, "\(route.method) \(route.pattern): \(response.text)")
+                let error = try RawHTTP.error(response)
+                #expect(error["code"] as? String == "invalid_field", "\(route.method) \(route.pattern)")
+                #expect(error["field"] as? String == "id", "\(route.method) \(route.pattern)")
+                #expect((error["message"] as? String)?.contains("\"../saed.db\"") == true)
+            }
+        }
+    }
+
     @Test func encodeRowsOfTheWrongWidthOrNonNumbersAreRefused() throws {
         let (service, directory) = try Self.startService()
         defer {
