@@ -30,6 +30,8 @@ package final class JobManager: @unchecked Sendable {
     /// Where each running job's training state is kept after every epoch, `<job id>.ckpt`.
     private let checkpoints: URL
     private let datasets: DatasetCatalog
+    /// Uploaded datasets' records, whose shapes let a submission be checked before it runs.
+    private let uploads: DatasetStore?
     private let maxConcurrentJobs: Int
     private let maxQueuedJobs: Int
     private let maxTrainingMemoryBytes: Int
@@ -38,8 +40,8 @@ package final class JobManager: @unchecked Sendable {
     /// Loads the stored jobs. A job that was running when the daemon last stopped goes back
     /// to the queue, ahead of jobs submitted later, and resumes from its last epoch checkpoint;
     /// with `resumesInterruptedJobs` false it fails instead, saying why.
-    package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog, checkpoints: URL,
-                 maxConcurrentJobs: Int, maxQueuedJobs: Int, maxTrainingMemoryBytes: Int = 8 << 30,
+    package init(store: JobStore, models: ModelStore, datasets: DatasetCatalog, uploads: DatasetStore? = nil,
+                 checkpoints: URL, maxConcurrentJobs: Int, maxQueuedJobs: Int, maxTrainingMemoryBytes: Int = 8 << 30,
                  resumesInterruptedJobs: Bool = true, metrics: Metrics = Metrics(), logger: Logger) throws {
         self.maxTrainingMemoryBytes = maxTrainingMemoryBytes
         try FileManager.default.createDirectory(at: checkpoints, withIntermediateDirectories: true)
@@ -48,6 +50,7 @@ package final class JobManager: @unchecked Sendable {
         self.metrics = metrics
         self.checkpoints = checkpoints
         self.datasets = datasets
+        self.uploads = uploads
         self.maxConcurrentJobs = maxConcurrentJobs
         self.maxQueuedJobs = maxQueuedJobs
         self.logger = logger
@@ -126,16 +129,36 @@ package final class JobManager: @unchecked Sendable {
         if let validation = spec.validation {
             _ = try datasets.resolve(validation.reference, field: "validation")
         }
-        // The built-in dataset's shape is known without reading it; files are checked when
-        // the job starts and their shape is known.
-        let builtinWidth: Int? = if case .builtin = spec.training.reference { 784 } else { nil }
-        if builtinWidth != nil {
-            let rows = min(spec.training.limit ?? 60_000, 60_000)
-            try spec.checkMemory(inputWidth: 784, rows: rows, limit: maxTrainingMemoryBytes)
+        // The shapes of the built-in dataset and of uploads are known without reading them;
+        // files named by path are checked when the job starts and their shape is known.
+        let training = knownShape(of: spec.training)
+        if let training {
+            try spec.checkMemory(inputWidth: training.width, rows: training.rows, limit: maxTrainingMemoryBytes)
+            if let validation = spec.validation.flatMap(knownShape), validation.width != training.width {
+                throw ServiceError.invalidField(
+                    path: "validation",
+                    message: "rows have \(validation.width) values but the training rows have \(training.width)")
+            }
         }
         if let id = spec.initFrom {
-            try spec.checkInitialSizes(of: try initialModelInfo(id).config, inputSize: builtinWidth)
+            try spec.checkInitialSizes(of: try initialModelInfo(id).config, inputSize: training?.width)
         }
+    }
+
+    /// The rows (after `limit`) and width of `source` when known without reading it: the
+    /// built-in dataset's, or an upload's from its record. Nil for a file named by path.
+    private func knownShape(of source: DatasetSource) -> (rows: Int, width: Int)? {
+        let shape: (rows: Int, width: Int)
+        switch source.reference {
+        case .builtin(_, let split):
+            shape = (split == "train" ? 60_000 : 10_000, 784)
+        case .uploaded(let id):
+            guard let info = try? uploads?.info(id: id) else { return nil }
+            shape = (info.rows, info.width)
+        case .path:
+            return nil
+        }
+        return (min(source.limit ?? shape.rows, shape.rows), shape.width)
     }
 
     /// The `init_from` model's record; throws 400 naming `init_from` when there is none.

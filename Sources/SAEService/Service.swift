@@ -67,7 +67,7 @@ package final class Service: Sendable {
             datasetsDirectory: datasetsDirectory,
             fashionMNISTDirectory: URL(fileURLWithPath: config.fashionMNISTDirectory))
         jobs = try JobManager(
-            store: JobStore(database: database), models: models, datasets: datasets,
+            store: JobStore(database: database), models: models, datasets: datasets, uploads: uploads,
             checkpoints: data.appendingPathComponent("checkpoints"), maxConcurrentJobs: config.maxConcurrentJobs,
             maxQueuedJobs: config.maxQueuedJobs, maxTrainingMemoryBytes: config.maxTrainingMemoryBytes,
             metrics: metrics, logger: logger)

@@ -101,6 +101,36 @@ struct DatasetAPITests {
         }
     }
 
+    /// An upload's shape is on record, so a job whose sets or init_from model disagree with it
+    /// is refused when it is submitted instead of failing when it starts.
+    @Test func uploadShapesAreCheckedAtSubmission() throws {
+        try LiveService.run { service in
+            let port = service.port
+            let csvID = try #require(try Self.upload(Self.csv, contentType: "text/csv", port: port).json()["id"] as? String)
+            let npyID = try #require(try Self.upload(Self.npy, port: port).json()["id"] as? String)
+            try LiveService.saveTinyModel(service)
+
+            let mismatched = #"{"dataset": {"id": "\#(csvID)"}, "validation": {"id": "\#(npyID)"}}"#
+            for route in ["/v1/jobs:validate", "/v1/jobs"] {
+                let refused = try TestHTTPClient.request("POST", route, port: port, body: mismatched)
+                #expect(refused.status == 400, "\(route): \(refused.text)")
+                let error = try RawHTTP.error(refused)
+                #expect(error["field"] as? String == "validation")
+                #expect(error["message"] as? String == "validation: rows have 2 values but the training rows have 4")
+            }
+            let wrongInit = #"{"dataset": {"id": "\#(npyID)"}, "init_from": "model_tiny", "model": {"hidden_size": 3}}"#
+            let refused = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: wrongInit)
+            #expect(refused.status == 400, "\(refused.text)")
+            #expect(try RawHTTP.error(refused)["field"] as? String == "init_from")
+            #expect(service.jobs.list().isEmpty)
+
+            // The same shapes agreeing are accepted.
+            let matching = #"{"dataset": {"id": "\#(csvID)"}, "validation": {"id": "\#(csvID)", "limit": 8}, "init_from": "model_tiny", "model": {"hidden_size": 3}}"#
+            let accepted = try TestHTTPClient.request("POST", "/v1/jobs:validate", port: port, body: matching)
+            #expect(accepted.status == 200, "\(accepted.text)")
+        }
+    }
+
     @Test func jobsTrainOnAnUploadByIDAndDeletingItWaitsForThemToEnd() throws {
         try LiveService.run { service in
             let port = service.port
