@@ -168,7 +168,7 @@ enum OpenAPI {
                 responses: [200: jsonResponse("The model", ref("Model"))], errors: [400, 404])),
             ("DELETE", "/v1/models/{id}", op(
                 "Delete a model", tag: "models", parameters: [pathID],
-                responses: [204: ["description": "Deleted"]], errors: [400, 404, 503])),
+                responses: [204: ["description": "Deleted"]], errors: [400, 404, 409, 503])),
             ("GET", "/v1/models/{id}/weights", op(
                 "Download model.safetensors", tag: "models", parameters: [pathID],
                 responses: [200: [

@@ -61,8 +61,23 @@ extension Routes {
         return .json(201, try APIJSON.bytes(info), headers: headers)
     }
 
+    /// `DELETE /v1/models/ID`: 204, or 409 while a job that has not ended starts from it
+    /// (`init_from`). Checked with submissions held, as a dataset delete is.
     private func deleteModel(_ request: HTTPRequest) throws -> HTTPResponse {
-        try service.models.delete(id: modelID(request))
+        let id = try modelID(request)
+        _ = try service.models.info(id: id)
+        try service.jobs.withSubmissionsHeld { unfinished in
+            let user = unfinished.first { job in
+                if case .object(let fields) = job.spec, case .string(id)? = fields["init_from"] { return true }
+                return false
+            }
+            if let user {
+                throw ServiceError.invalidState(
+                    "model \(id) is the init_from of job \(user.id), which is \(user.state.rawValue); "
+                        + "cancel it or wait for it to end")
+            }
+            try service.models.delete(id: id)
+        }
         return HTTPResponse(status: 204)
     }
 

@@ -102,6 +102,35 @@ struct ModelAPITests {
         }
     }
 
+    /// A model that a job not yet ended starts from stays until that job ends.
+    @Test func aModelStaysWhileAJobStartsFromIt() throws {
+        try LiveService.run { service in
+            let port = service.port
+            try LiveService.saveTinyModel(service)
+            let upload = try DatasetAPITests.upload(DatasetAPITests.csv, contentType: "text/csv", port: port)
+            let datasetID = try #require(try upload.json()["id"] as? String)
+            let spec = #"{"dataset": {"id": "\#(datasetID)"}, "init_from": "model_tiny", "model": {"hidden_size": 3}, "epochs": 100000}"#
+            let submitted = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: spec)
+            #expect(submitted.status == 202, "\(submitted.text)")
+            let jobID = try #require(try submitted.json()["id"] as? String)
+
+            let refused = try RawHTTP.send("DELETE", "/v1/models/model_tiny", port: port)
+            #expect(refused.status == 409)
+            let error = try RawHTTP.error(refused)
+            #expect(error["code"] as? String == "invalid_state")
+            #expect((error["message"] as? String)?.contains("init_from of job \(jobID)") == true, "\(error)")
+            #expect(try service.models.info(id: "model_tiny").hiddenSize == 3)
+
+            _ = try TestHTTPClient.request("POST", "/v1/jobs/\(jobID)/cancel", port: port, body: "")
+            _ = try TestHTTPClient.request("GET", "/v1/jobs/\(jobID)/events", port: port)  // until it ends
+            #expect(try RawHTTP.send("DELETE", "/v1/models/model_tiny", port: port).status == 204)
+            // A job naming it now is refused at submission.
+            let orphan = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: spec)
+            #expect(orphan.status == 400)
+            #expect(try RawHTTP.error(orphan)["field"] as? String == "init_from")
+        }
+    }
+
     @Test func rawFloat32RowsGiveTheSameNumbersAsJSON() throws {
         try LiveService.run { service in
             let port = service.port
