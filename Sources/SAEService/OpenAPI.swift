@@ -295,7 +295,9 @@ enum OpenAPI {
         for (status, response) in responses { all[String(status)] = response }
         // A path id that is not an id is refused with 400 before the route runs.
         let takesID = parameters.contains { $0["in"] as? String == "path" && $0["name"] as? String == "id" }
-        for status in errors + (takesID ? [400] : []) + (isOpen ? [] : [401]) + [500] {
+        // A body of a media type the route does not read is refused with 415.
+        let extra = (takesID ? [400] : []) + (body != nil ? [415] : [])
+        for status in errors + extra + (isOpen ? [] : [401]) + [500] {
             all[String(status)] = ref("E\(status)", in: "responses")
         }
         var operation: [String: Any] = ["summary": summary, "tags": [tag], "responses": all]

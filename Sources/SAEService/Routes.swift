@@ -10,6 +10,29 @@ struct Routes: Sendable {
     /// Routes whose bodies may be as large as `max_upload_bytes` rather than `max_body_bytes`.
     static let uploadRoutes: Set<String> = ["POST /v1/datasets", "POST /v1/models"]
 
+    /// Routes whose body is JSON, and whether they also take raw float32 rows.
+    static let jsonBodyRoutes: [String: Bool] = [
+        "POST /v1/jobs": false, "POST /v1/jobs:validate": false,
+        "POST /v1/models/:id/encode": true, "POST /v1/models/:id/reconstruct": true,
+        "POST /v1/models/:id/decode": true,
+    ]
+
+    /// Throws 415 for a body whose `Content-Type` is neither JSON nor, where `allowsRaw`,
+    /// raw rows. No type at all is read as JSON. Refusing the form and text types a browser
+    /// may send from any page without asking first keeps other sites from posting jobs.
+    static func checkJSONBodyType(_ request: HTTPRequest, allowsRaw: Bool) throws {
+        guard let header = request.headers["Content-Type"] else { return }
+        let mediaType = header.split(separator: ";", omittingEmptySubsequences: false).first
+            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+        let isJSON = mediaType == "application/json"
+            || (mediaType.hasPrefix("application/") && mediaType.hasSuffix("+json"))
+        if mediaType.isEmpty || isJSON || (allowsRaw && mediaType == binaryMediaType) { return }
+        let wanted = allowsRaw ? "application/json, or application/octet-stream for raw float32 rows"
+            : "application/json"
+        throw ServiceError.unsupportedMediaType(
+            "Content-Type \(mediaType.prefix(100)) is not a body this route reads; send \(wanted)")
+    }
+
     /// Registers every route on `server`.
     ///
     /// Routes are first collected on a staging router, whoever registers them, and then
@@ -64,6 +87,7 @@ struct Routes: Sendable {
             // Every `:id` is checked here, so no route can look one up that is not an id.
             let takesID = segments.contains(":id")
             let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
+            let jsonBody = Self.jsonBodyRoutes["\(route.method) \(route.pattern)"]
             let pattern = route.pattern
             // The liveness probe never blocks, so it answers from the event loop itself.
             let isLiveness = pattern == "/healthz"
@@ -74,6 +98,7 @@ struct Routes: Sendable {
                 do {
                     if isProtected { try auth.check(request) }
                     if takesID { _ = try ResourceID.checked(request.pathParameters["id"] ?? "") }
+                    if let allowsRaw = jsonBody { try Self.checkJSONBodyType(request, allowsRaw: allowsRaw) }
                     response = try handler(request)
                 } catch {
                     response = errorResponse(for: error)

@@ -135,6 +135,47 @@ struct BadRequestTests {
         }
     }
 
+    /// JSON routes read JSON (or, for the row routes, raw float32) and nothing else: a form,
+    /// text or picture body is 415 before it is parsed, while no type at all still reads as JSON.
+    @Test func jsonRoutesRefuseBodiesOfOtherMediaTypes() throws {
+        try LiveService.run { service in
+            try LiveService.saveTinyModel(service)
+            let registered = Set(service.router.routes.map { "\($0.method) \($0.pattern)" })
+            #expect(Set(Routes.jsonBodyRoutes.keys).isSubset(of: registered))
+            let job = Array(#"{"dataset": {"path": "missing.csv"}}"#.utf8)
+            let rows = Array(#"{"inputs": [[1, 0, 0, 0]]}"#.utf8)
+            let targets: [(String, [UInt8], Bool)] = [
+                ("/v1/jobs", job, false), ("/v1/jobs:validate", job, false),
+                ("/v1/models/model_tiny/encode", rows, true), ("/v1/models/model_tiny/reconstruct", rows, true),
+                ("/v1/models/model_tiny/decode", Array(#"{"codes": [[1, 0, 0]]}"#.utf8), true),
+            ]
+            for (target, body, allowsRaw) in targets {
+                var refusedTypes = ["text/plain", "application/x-www-form-urlencoded", "image/png; q=1",
+                                    "multipart/form-data; boundary=x"]
+                if !allowsRaw { refusedTypes.append("application/octet-stream") }
+                for type in refusedTypes {
+                    let response = try RawHTTP.send("POST", target, port: service.port, body: body,
+                                                    headers: ["Content-Type": type])
+                    #expect(response.status == 415, "\(target) \(type): \(response.text)")
+                    let error = try RawHTTP.error(response)
+                    #expect(error["code"] as? String == "unsupported_media_type")
+                    let mediaType = String(type.prefix { $0 != ";" })
+                    #expect((error["message"] as? String)?.contains("Content-Type \(mediaType) is not") == true,
+                            "\(error)")
+                }
+                // JSON by its type, with parameters, as a +json type, or untyped, gets past the check.
+                for type in ["application/json; charset=utf-8", "Application/JSON", "application/vnd.saed+json", nil] {
+                    let headers = type.map { ["Content-Type": $0] } ?? [:]
+                    let response = try RawHTTP.send("POST", target, port: service.port, body: body, headers: headers)
+                    #expect(response.status != 415, "\(target) \(type ?? "none"): \(response.text)")
+                    let expected = target.hasPrefix("/v1/jobs") ? 422 : 200  // the job's file is missing
+                    #expect(response.status == expected, "\(target) \(type ?? "none"): \(response.text)")
+                }
+            }
+            #expect(service.jobs.list().isEmpty)
+        }
+    }
+
     @Test func encodeRowsOfTheWrongWidthOrNonNumbersAreRefused() throws {
         let (service, directory) = try Self.startService()
         defer {
