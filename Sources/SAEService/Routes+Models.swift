@@ -193,7 +193,8 @@ extension Routes {
 
     /// `codes` with every sparse row (`{"indices": [...], "values": [...]}`, as encode gives
     /// them) written out densely; dense rows and anything malformed pass through for
-    /// `matrix` to judge. Throws 400 naming a bad index, a repeated one, or a length mismatch.
+    /// `matrix` to judge. Throws 400 naming a bad index, a repeated one, a value that is not a
+    /// finite float32, or a length mismatch.
     static func densified(_ codes: JSONValue?, width: Int) throws -> JSONValue? {
         guard case .array(let rows)? = codes else { return codes }
         return .array(try rows.enumerated().map { row, value in
@@ -219,6 +220,15 @@ extension Routes {
                     throw ServiceError.invalidField(
                         path: "\(path).indices[\(position)]",
                         message: "must be a latent index from 0 to \(width - 1), each once")
+                }
+                // Checked here, so a bad value is named where it was sent, not by its dense column.
+                let valuePath = "\(path).values[\(position)]"
+                guard case .number(let value) = values[position] else {
+                    throw ServiceError.invalidField(
+                        path: valuePath, message: "must be a number, got \(values[position].typeName)")
+                }
+                guard Float(value).isFinite else {
+                    throw ServiceError.invalidField(path: valuePath, message: "must be finite, got \(value)")
                 }
                 dense[Int(number)] = values[position]
             }

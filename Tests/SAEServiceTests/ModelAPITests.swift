@@ -175,6 +175,9 @@ struct ModelAPITests {
                 (#"{"codes": [{"indices": [1, 1], "values": [1, 2]}]}"#, "codes[0].indices[1]"),
                 (#"{"codes": [{"indices": [1], "values": []}]}"#, "codes[0]"),
                 (#"{"codes": [{"indices": [1]}]}"#, "codes[0]"),
+                // A bad value is named by its place in `values`, not by the dense column it fills.
+                (#"{"codes": [[0, 0, 0], {"indices": [0, 2], "values": [1, "x"]}]}"#, "codes[1].values[1]"),
+                (#"{"codes": [{"indices": [2, 0], "values": [1e39, 1]}]}"#, "codes[0].values[0]"),
             ]
             for (body, field) in bad {
                 let response = try TestHTTPClient.request("POST", "/v1/models/model_tiny/decode", port: port,
