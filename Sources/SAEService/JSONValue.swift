@@ -113,8 +113,14 @@ package struct JSONObjectReader {
     /// An integer field; `range` bounds it and names the bounds in the error.
     package mutating func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let number = try number(key) else { return nil }
-        guard number.rounded() == number, abs(number) < 1e15 else {
+        guard number.rounded() == number else {
             throw ServiceError.invalidField(path: fieldPath(key), message: "must be a whole number, got \(number)")
+        }
+        // Whole but beyond any range asked for (and beyond Int): name the range.
+        guard abs(number) < 1e15 else {
+            throw ServiceError.invalidField(
+                path: fieldPath(key),
+                message: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
         }
         let integer = Int(number)
         guard range.contains(integer) else {
