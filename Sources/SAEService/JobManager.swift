@@ -509,7 +509,16 @@ package final class JobManager: @unchecked Sendable {
             "code.dead_fraction": String(format: "%.4f", record.deadFraction),
             "epoch.seconds": String(format: "%.3f", record.seconds),
         ]
-        figures["validation.reconstruction"] = record.validationReconstruction.map { String(format: "%.6f", $0) }
+        let six = { (value: Double) in String(format: "%.6f", value) }
+        figures["loss.fvu"] = record.fvu.map(six)
+        figures["loss.normalized_mse"] = record.normalizedMSE.map(six)
+        figures["loss.auxiliary"] = record.auxiliaryLoss.map(six)
+        figures["loss.weight_penalty"] = record.weightPenalty.map(six)
+        figures["optimizer.learning_rate"] = record.learningRate.map { String(format: "%.3g", $0) }
+        figures["validation.loss"] = record.validationLoss.map(six)
+        figures["validation.reconstruction"] = record.validationReconstruction.map(six)
+        figures["validation.fvu"] = record.validationFVU.map(six)
+        figures["validation.normalized_mse"] = record.validationNormalizedMSE.map(six)
         figures["validation.l0"] = record.validationL0.map { String(format: "%.2f", $0) }
         return figures
     }

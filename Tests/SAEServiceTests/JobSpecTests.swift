@@ -109,6 +109,34 @@ struct JobSpecTests {
 }
 
 struct JobTests {
+    /// The daemon's epoch log line carries every figure the record has, and leaves out the
+    /// ones it does not.
+    @Test func epochLogFiguresIncludeEveryMetricOfTheRecord() {
+        var record = EpochRecord.sample(epoch: 3)
+        let plain = JobManager.figures(record)
+        #expect(plain["loss.total"] == "0.500000" && plain["validation.reconstruction"] == "0.450000")
+        #expect(plain["loss.fvu"] == nil && plain["validation.loss"] == nil && plain["loss.auxiliary"] == nil)
+
+        record.fvu = 0.125
+        record.normalizedMSE = 0.0625
+        record.auxiliaryLoss = 0.003
+        record.weightPenalty = 0.0001
+        record.learningRate = 0.00025
+        record.validationLoss = 0.47
+        record.validationFVU = 0.25
+        record.validationNormalizedMSE = 0.0875
+        let full = JobManager.figures(record)
+        #expect(full["loss.fvu"] == "0.125000")
+        #expect(full["loss.normalized_mse"] == "0.062500")
+        #expect(full["loss.auxiliary"] == "0.003000")
+        #expect(full["loss.weight_penalty"] == "0.000100")
+        #expect(full["optimizer.learning_rate"] == "0.00025")
+        #expect(full["validation.loss"] == "0.470000")
+        #expect(full["validation.fvu"] == "0.250000")
+        #expect(full["validation.normalized_mse"] == "0.087500")
+        #expect(full["job.epoch"] == "3" && full["code.l0"] == "12.50")
+    }
+
     static func makeJob() throws -> Job {
         Job(id: "job_1", spec: try JobSpecTests.parse(#"{"dataset": "fashion-mnist", "epochs": 2}"#),
             createdAt: Date(timeIntervalSince1970: 0))
