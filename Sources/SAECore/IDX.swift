@@ -66,6 +66,17 @@ package enum IDX {
             dataOffset: header.byteCount, elementSize: header.type.scalar.byteWidth)
     }
 
+    /// The bytes of element data the header of an IDX file (raw or gzip) declares, read
+    /// without reading the data, so a caller can refuse a file that would expand too far.
+    ///
+    /// - Throws: the header errors of `load(contentsOf:)`, `.gzipCorrupt`, or the file errors.
+    package static func declaredDataBytes(contentsOf url: URL) throws -> Int {
+        let file = try ReadOnlyFile(url)
+        let isGzip = try file.read(count: 2, at: 0) == [0x1F, 0x8B]
+        let stream: any ByteStream = isGzip ? try GzipInflater(file) : file
+        return try Header.read(from: stream, file: file.name).dataBytes
+    }
+
     /// Reads exactly the data `header` declares and checks that nothing follows it.
     private static func readBody(
         of header: Header, from stream: any ByteStream, reserving sizeBound: Int, file: String

@@ -78,10 +78,15 @@ package final class DatasetStore: Sendable {
     private let logger: Logger
     /// Every recorded dataset by id; guarded by its own mutex. File I/O happens outside it.
     private let infos = Mutex<[String: DatasetInfo]>([:])
+    /// The most data a gzip upload may declare once decompressed: the upload limit, so gzip
+    /// lets in nothing larger than an uncompressed body could be.
+    private let maxExpandedBytes: Int
 
     /// Opens the store, reading every row and removing upload files that have none.
-    package init(datasetsDirectory: URL, database: SQLiteDatabase, logger: Logger = .none) throws {
+    package init(datasetsDirectory: URL, database: SQLiteDatabase, maxExpandedBytes: Int = .max,
+                 logger: Logger = .none) throws {
         self.uploads = datasetsDirectory.appendingPathComponent(Self.folder)
+        self.maxExpandedBytes = maxExpandedBytes
         self.database = database
         self.logger = logger
         try FileManager.default.createDirectory(at: uploads, withIntermediateDirectories: true)
@@ -117,6 +122,15 @@ package final class DatasetStore: Sendable {
 
         let dataset: Dataset
         do {
+            if compressed {
+                let expanded = try IDX.declaredDataBytes(contentsOf: url)
+                guard expanded <= maxExpandedBytes else {
+                    try? FileManager.default.removeItem(at: url)
+                    throw ServiceError.contentTooLarge(
+                        "the gzip upload declares \(expanded) bytes of data once decompressed; the limit is "
+                            + "\(maxExpandedBytes) bytes (limits.max_upload_bytes); nothing was kept")
+                }
+            }
             dataset = try Self.load(url, format: format)
         } catch let error as DataError {
             try? FileManager.default.removeItem(at: url)

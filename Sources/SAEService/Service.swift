@@ -62,7 +62,8 @@ package final class Service: Sendable {
         try Schema.migrate(database)
         models = try ModelStore(directory: data.appendingPathComponent("models"), database: database, logger: logger)
         let datasetsDirectory = URL(fileURLWithPath: config.datasetsDirectory)
-        uploads = try DatasetStore(datasetsDirectory: datasetsDirectory, database: database, logger: logger)
+        uploads = try DatasetStore(datasetsDirectory: datasetsDirectory, database: database,
+                                   maxExpandedBytes: config.maxUploadBytes, logger: logger)
         datasets = DatasetCatalog(
             datasetsDirectory: datasetsDirectory,
             fashionMNISTDirectory: URL(fileURLWithPath: config.fashionMNISTDirectory))

@@ -11,6 +11,8 @@ package enum ServiceError: Error, Equatable {
     case invalidField(path: String, message: String)
     case unknownField(path: String)
     case unsupportedMediaType(String)
+    /// A body, or what it expands to, over a limit the message names.
+    case contentTooLarge(String)
     case jobNotFound(String)
     case modelNotFound(String)
     case datasetNotFound(String)
@@ -38,6 +40,7 @@ extension ServiceError: HTTPError {
         switch self {
         case .malformedJSON, .invalidField, .unknownField: 400
         case .unsupportedMediaType: 415
+        case .contentTooLarge: 413
         case .unauthorized: 401
         case .jobNotFound, .modelNotFound, .uploadNotFound: 404
         case .datasetNotFound, .datasetUnreadable, .modelInvalid: 422
@@ -55,6 +58,7 @@ extension ServiceError: HTTPError {
         case .invalidField: "invalid_field"
         case .unknownField: "unknown_field"
         case .unsupportedMediaType: "unsupported_media_type"
+        case .contentTooLarge: "content_too_large"
         case .jobNotFound: "job_not_found"
         case .modelNotFound: "model_not_found"
         case .datasetNotFound: "dataset_not_found"
@@ -79,6 +83,7 @@ extension ServiceError: HTTPError {
         case .invalidField(let path, let message): "\(path): \(message)"
         case .unknownField(let path): "\(path): unknown field"
         case .unsupportedMediaType(let message): message
+        case .contentTooLarge(let message): message
         case .jobNotFound(let id): "no job with id \"\(id)\""
         case .modelNotFound(let id): "no model with id \"\(id)\""
         case .datasetNotFound(let message): message

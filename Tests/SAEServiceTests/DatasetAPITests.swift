@@ -131,6 +131,32 @@ struct DatasetAPITests {
         }
     }
 
+    /// A gzip upload is held to the upload limit once decompressed: a small file whose header
+    /// declares more data is refused before it is inflated, and nothing is kept.
+    @Test func gzipUploadsThatExpandPastTheUploadLimitAre413() throws {
+        try LiveService.run({ $0.maxUploadBytes = 4096 }) { service in
+            let url = URL(fileURLWithPath: NSTemporaryDirectory() + "saed-bomb-\(UUID().uuidString).gz")
+            defer { try? FileManager.default.removeItem(at: url) }
+            try IDX.write([Double](repeating: 0, count: 100 * 50), as: .ubyte, shape: [100, 50], to: url,
+                          compressed: true)
+            let bomb = try AtomicFile.read(contentsOf: url)
+            #expect(bomb.count < 1024)
+            let refused = try Self.upload(bomb, "?name=bomb", contentType: "application/gzip", port: service.port)
+            #expect(refused.status == 413, "\(refused.text)")
+            let error = try RawHTTP.error(refused)
+            #expect(error["code"] as? String == "content_too_large")
+            #expect((error["message"] as? String)?.contains("declares 5000 bytes") == true, "\(error)")
+            #expect((error["message"] as? String)?.contains("limit is 4096 bytes") == true, "\(error)")
+            #expect(service.uploads.list().isEmpty)
+            let folder = service.config.datasetsDirectory + "/" + DatasetStore.folder
+            #expect(try FileManager.default.contentsOfDirectory(atPath: folder).isEmpty)
+
+            // Within the limit once decompressed, the same kind of file is stored.
+            let fits = try Self.upload(try Self.gzipIDX(), contentType: "application/gzip", port: service.port)
+            #expect(fits.status == 201, "\(fits.text)")
+        }
+    }
+
     @Test func jobsTrainOnAnUploadByIDAndDeletingItWaitsForThemToEnd() throws {
         try LiveService.run { service in
             let port = service.port
