@@ -35,13 +35,7 @@ struct ImportedModelConfig: Equatable {
     /// Reads a cfg.json. Throws 400 `malformed_json`, or `invalid_field` naming
     /// `config.<key>` for a value of the wrong type or an unsupported architecture.
     static func parse(_ bytes: [UInt8]) throws -> ImportedModelConfig {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(bytes)
-        } catch let ServiceError.malformedJSON(message) {
-            throw ServiceError.malformedJSON("the uploaded cfg.json: \(message)")
-        }
-        var reader = try JSONObjectReader(json, path: path)
+        var reader = try JSONObjectReader(JSONValue.parse(bytes, source: "the uploaded cfg.json"), path: path)
         var config = ImportedModelConfig()
         config.name = try reader.string("name")
         if let name = config.name, !(1...200).contains(name.count) {

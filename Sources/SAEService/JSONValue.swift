@@ -10,17 +10,18 @@ package enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    /// Parses a request body. Throws `ServiceError.malformedJSON` with the parser's position.
-    package static func parse(_ bytes: [UInt8]) throws -> JSONValue {
+    /// Parses a request body, or the JSON text `source` names in messages ("the config file").
+    /// Throws `ServiceError.malformedJSON` with the parser's position.
+    package static func parse(_ bytes: [UInt8], source: String = "the request body") throws -> JSONValue {
         guard !bytes.isEmpty else {
-            throw ServiceError.malformedJSON("the request body is empty; a JSON object was expected")
+            throw ServiceError.malformedJSON("\(source) is empty; a JSON object was expected")
         }
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch let error as NSError {
             let detail = error.userInfo["NSDebugDescription"] as? String ?? "not valid JSON"
-            throw ServiceError.malformedJSON("the request body is not valid JSON: \(detail)")
+            throw ServiceError.malformedJSON("\(source) is not valid JSON: \(detail)")
         }
         return JSONValue(foundation: object)
     }

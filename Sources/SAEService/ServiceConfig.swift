@@ -57,7 +57,7 @@ package struct ServiceConfig: Sendable, Equatable {
             throw ConfigError("cannot read config file \(url.lastPathComponent): \(error.localizedDescription)")
         }
         do {
-            return try parse(JSONValue.parse(bytes))
+            return try parse(JSONValue.parse(bytes, source: "the file"))
         } catch let error as ServiceError {
             throw ConfigError("config file \(url.lastPathComponent): \(error.message)")
         }

@@ -16,7 +16,7 @@ package enum TrainCommand {
         let spec: JobSpec
         do {
             let bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: jobFile)))
-            spec = try JobSpec.parse(JSONValue.parse(bytes))
+            spec = try JobSpec.parse(JSONValue.parse(bytes, source: "the job file"))
         } catch let error as ServiceError {
             print("saed train: \(jobFile): \(error.message)")
             return 2

@@ -26,6 +26,19 @@ struct ServiceConfigTests {
         #expect(throws: ConfigError.self) { try config.resolvedAuthToken(environment: [:]) }
     }
 
+    /// A config file that is not JSON is named as the file, not as a request body.
+    @Test func aMalformedConfigFileIsNamedAsTheFile() throws {
+        let url = URL(fileURLWithPath: NSTemporaryDirectory() + "saed-config-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: url) }
+        for (text, expected) in [("{\"port\": ", "is not valid JSON"), ("", "is empty")] {
+            try Data(text.utf8).write(to: url)
+            let error = #expect(throws: ConfigError.self) { try ServiceConfig.load(contentsOf: url) }
+            let description = error?.description ?? ""
+            #expect(description.hasPrefix("config file \(url.lastPathComponent): the file \(expected)"), "\(description)")
+            #expect(!description.contains("request body"))
+        }
+    }
+
     @Test func uploadLimitsAreReadFromTheConfigAndReachTheServer() throws {
         let text = #"{"limits": {"max_upload_bytes": 2048, "body_timeout_seconds": 90}}"#
         let config = try ServiceConfig.parse(JSONValue.parse(Array(text.utf8)))
