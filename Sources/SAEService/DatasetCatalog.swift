@@ -33,7 +33,7 @@ package final class DatasetCatalog: Sendable {
         do {
             dataset = try Self.read(url)
         } catch let error as DataError {
-            throw ServiceError.datasetUnreadable(code: error.code, message: "\(field): \(error.message)")
+            throw ServiceError.datasetUnreadable(code: error.code, field: field, message: "\(field): \(error.message)")
         }
         cache.withLock { $0[key] = dataset }
         return source.limit.map { dataset.prefix($0) } ?? dataset
@@ -57,7 +57,7 @@ package final class DatasetCatalog: Sendable {
                 if FileManager.default.fileExists(atPath: url.path) { return url }
             }
             throw ServiceError.datasetNotFound(
-                "\(field): the \(name) files are not installed (install the dataset-fashion-mnist package, "
+                field: field, message: "\(field): the \(name) files are not installed (install the dataset-fashion-mnist package, "
                     + "or set fashion_mnist_directory in the config)")
         case .path(let path):
             return try confined(path, field: field)
@@ -84,7 +84,7 @@ package final class DatasetCatalog: Sendable {
             let url = folder.appendingPathComponent("\(id).\(suffix)")
             if FileManager.default.fileExists(atPath: url.path) { return url }
         }
-        throw ServiceError.datasetNotFound("\(field).id: no uploaded dataset \"\(id)\"")
+        throw ServiceError.datasetNotFound(field: "\(field).id", message: "\(field).id: no uploaded dataset \"\(id)\"")
     }
 
     private func confined(_ path: String, field: String) throws -> URL {
@@ -102,7 +102,7 @@ package final class DatasetCatalog: Sendable {
         let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
         guard type == .typeRegular else {
             throw ServiceError.datasetNotFound(
-                "\(field).path: no file \"\(path)\" in the datasets directory (or it is not a regular file)")
+                field: "\(field).path", message: "\(field).path: no file \"\(path)\" in the datasets directory (or it is not a regular file)")
         }
         return url
     }

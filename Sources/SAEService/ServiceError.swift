@@ -15,8 +15,11 @@ package enum ServiceError: Error, Equatable {
     case contentTooLarge(String)
     case jobNotFound(String)
     case modelNotFound(String)
-    case datasetNotFound(String)
-    case datasetUnreadable(code: String, message: String)
+    /// A job's dataset that is not there; `field` is the reference at fault (`dataset.path`).
+    case datasetNotFound(field: String, message: String)
+    /// A dataset file that does not read: the reader's code; `field` is the job's reference
+    /// to it, nil for an upload.
+    case datasetUnreadable(code: String, field: String? = nil, message: String)
     /// No uploaded dataset has this id (a lookup by id, as opposed to a job's reference).
     case uploadNotFound(String)
     /// An imported model that cannot be served: the code of the fault and a sentence.
@@ -62,7 +65,7 @@ extension ServiceError: HTTPError {
         case .jobNotFound: "job_not_found"
         case .modelNotFound: "model_not_found"
         case .datasetNotFound: "dataset_not_found"
-        case .datasetUnreadable(let code, _): code
+        case .datasetUnreadable(let code, _, _): code
         case .uploadNotFound: "dataset_not_found"
         case .modelInvalid(let code, _): code
         case .unauthorized: "unauthorized"
@@ -86,8 +89,8 @@ extension ServiceError: HTTPError {
         case .contentTooLarge(let message): message
         case .jobNotFound(let id): "no job with id \"\(id)\""
         case .modelNotFound(let id): "no model with id \"\(id)\""
-        case .datasetNotFound(let message): message
-        case .datasetUnreadable(_, let message): message
+        case .datasetNotFound(_, let message): message
+        case .datasetUnreadable(_, _, let message): message
         case .uploadNotFound(let id): "no dataset with id \"\(id)\""
         case .modelInvalid(_, let message): message
         case .unauthorized(let tokenGiven):
@@ -111,6 +114,8 @@ extension ServiceError: HTTPError {
     package var field: String? {
         switch self {
         case .invalidField(let path, _), .unknownField(let path): path
+        case .datasetNotFound(let path, _): path
+        case .datasetUnreadable(_, let path, _): path
         default: nil
         }
     }

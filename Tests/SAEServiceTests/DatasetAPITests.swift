@@ -188,6 +188,7 @@ struct DatasetAPITests {
             let orphan = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: short)
             #expect(orphan.status == 422)
             #expect(try RawHTTP.error(orphan)["code"] as? String == "dataset_not_found")
+            #expect(try RawHTTP.error(orphan)["field"] as? String == "dataset.id")
         }
     }
 
