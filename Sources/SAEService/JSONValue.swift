@@ -111,6 +111,16 @@ package struct JSONObjectReader {
         return number
     }
 
+    /// A number field that must lie in `range`, which the error names.
+    package mutating func number(_ key: String, in range: ClosedRange<Double>) throws -> Double? {
+        guard let number = try number(key) else { return nil }
+        guard range.contains(number) else {
+            throw ServiceError.invalidField(
+                path: fieldPath(key), message: "must be between \(range.lowerBound) and \(range.upperBound), got \(number)")
+        }
+        return number
+    }
+
     /// An integer field; `range` bounds it and names the bounds in the error.
     package mutating func integer(_ key: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let number = try number(key) else { return nil }

@@ -63,6 +63,11 @@ package struct ServiceConfig: Sendable, Equatable {
         }
     }
 
+    /// Heartbeats of an idle event stream: from ten a second to one an hour.
+    static let heartbeatRange: ClosedRange<Double> = 0.1...3600
+    /// Request timeouts: a tenth of a second up to a day (for large uploads over slow links).
+    static let timeoutRange: ClosedRange<Double> = 0.1...86_400
+
     package static func parse(_ json: JSONValue) throws -> ServiceConfig {
         var reader = try JSONObjectReader(json, path: "")
         var config = ServiceConfig()
@@ -76,17 +81,17 @@ package struct ServiceConfig: Sendable, Equatable {
         config.maxEncodeRows = try reader.integer("max_encode_rows", in: 1...1_000_000) ?? config.maxEncodeRows
         config.maxTrainingMemoryBytes = try reader.integer("max_training_memory_bytes", in: 1 << 20...1 << 50)
             ?? config.maxTrainingMemoryBytes
-        config.heartbeatSeconds = try reader.number("heartbeat_seconds") ?? config.heartbeatSeconds
-        config.shutdownGraceSeconds = try reader.number("shutdown_grace_seconds") ?? config.shutdownGraceSeconds
+        config.heartbeatSeconds = try reader.number("heartbeat_seconds", in: Self.heartbeatRange) ?? config.heartbeatSeconds
+        config.shutdownGraceSeconds = try reader.number("shutdown_grace_seconds", in: 0...3600) ?? config.shutdownGraceSeconds
         config.authTokenFile = try reader.string("auth_token_file") ?? config.authTokenFile
         if var limits = try reader.object("limits") {
             config.maxHeaderBytes = try limits.integer("max_header_bytes", in: 1024...1 << 20) ?? config.maxHeaderBytes
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes
             config.maxUploadBytes = try limits.integer("max_upload_bytes", in: 1024...1 << 34) ?? config.maxUploadBytes
-            config.headerTimeoutSeconds = try limits.number("header_timeout_seconds") ?? config.headerTimeoutSeconds
-            config.bodyTimeoutSeconds = try limits.number("body_timeout_seconds") ?? config.bodyTimeoutSeconds
-            config.idleTimeoutSeconds = try limits.number("idle_timeout_seconds") ?? config.idleTimeoutSeconds
-            config.writeTimeoutSeconds = try limits.number("write_timeout_seconds") ?? config.writeTimeoutSeconds
+            config.headerTimeoutSeconds = try limits.number("header_timeout_seconds", in: Self.timeoutRange) ?? config.headerTimeoutSeconds
+            config.bodyTimeoutSeconds = try limits.number("body_timeout_seconds", in: Self.timeoutRange) ?? config.bodyTimeoutSeconds
+            config.idleTimeoutSeconds = try limits.number("idle_timeout_seconds", in: Self.timeoutRange) ?? config.idleTimeoutSeconds
+            config.writeTimeoutSeconds = try limits.number("write_timeout_seconds", in: Self.timeoutRange) ?? config.writeTimeoutSeconds
             config.maxConnections = try limits.integer("max_connections", in: 1...100_000) ?? config.maxConnections
             try limits.rejectUnknownFields()
         }

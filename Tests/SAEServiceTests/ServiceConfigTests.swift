@@ -39,6 +39,29 @@ struct ServiceConfigTests {
         }
     }
 
+    /// Durations are bounded: none of them may be negative or zero (a zero heartbeat would
+    /// spin an event stream, a negative timeout would refuse every request), nor absurdly long.
+    @Test func durationsOutsideTheirRangeAreRefusedNamingTheField() throws {
+        let cases = [
+            (#"{"heartbeat_seconds": 0}"#, "heartbeat_seconds"),
+            (#"{"heartbeat_seconds": -1}"#, "heartbeat_seconds"),
+            (#"{"shutdown_grace_seconds": -5}"#, "shutdown_grace_seconds"),
+            (#"{"limits": {"header_timeout_seconds": -1}}"#, "limits.header_timeout_seconds"),
+            (#"{"limits": {"body_timeout_seconds": 0}}"#, "limits.body_timeout_seconds"),
+            (#"{"limits": {"idle_timeout_seconds": 1e300}}"#, "limits.idle_timeout_seconds"),
+            (#"{"limits": {"write_timeout_seconds": 1e19}}"#, "limits.write_timeout_seconds"),
+        ]
+        for (text, field) in cases {
+            let error = #expect(throws: ServiceError.self) { try ServiceConfig.parse(JSONValue.parse(Array(text.utf8))) }
+            #expect(error?.field == field, "\(text)")
+            #expect(error?.message.contains("must be between") == true, "\(text): \(error?.message ?? "")")
+        }
+        let fine = try ServiceConfig.parse(JSONValue.parse(Array(
+            #"{"heartbeat_seconds": 0.5, "shutdown_grace_seconds": 0, "limits": {"body_timeout_seconds": 3600}}"#.utf8)))
+        #expect(fine.heartbeatSeconds == 0.5 && fine.shutdownGraceSeconds == 0)
+        #expect(fine.serverConfiguration.bodyTimeoutSeconds == 3600)
+    }
+
     @Test func uploadLimitsAreReadFromTheConfigAndReachTheServer() throws {
         let text = #"{"limits": {"max_upload_bytes": 2048, "body_timeout_seconds": 90}}"#
         let config = try ServiceConfig.parse(JSONValue.parse(Array(text.utf8)))
