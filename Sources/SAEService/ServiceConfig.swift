@@ -71,11 +71,17 @@ package struct ServiceConfig: Sendable, Equatable {
     package static func parse(_ json: JSONValue) throws -> ServiceConfig {
         var reader = try JSONObjectReader(json, path: "")
         var config = ServiceConfig()
-        config.host = try reader.string("host") ?? config.host
+        // An empty host or directory is refused rather than read as "any" or "here".
+        func nonEmpty(_ key: String) throws -> String? {
+            guard let text = try reader.string(key) else { return nil }
+            guard !text.isEmpty else { throw ServiceError.invalidField(path: key, message: "must not be empty") }
+            return text
+        }
+        config.host = try nonEmpty("host") ?? config.host
         config.port = try reader.integer("port", in: 0...65_535) ?? config.port
-        config.dataDirectory = try reader.string("data_directory") ?? config.dataDirectory
-        config.datasetsDirectory = try reader.string("datasets_directory") ?? config.datasetsDirectory
-        config.fashionMNISTDirectory = try reader.string("fashion_mnist_directory") ?? config.fashionMNISTDirectory
+        config.dataDirectory = try nonEmpty("data_directory") ?? config.dataDirectory
+        config.datasetsDirectory = try nonEmpty("datasets_directory") ?? config.datasetsDirectory
+        config.fashionMNISTDirectory = try nonEmpty("fashion_mnist_directory") ?? config.fashionMNISTDirectory
         config.maxConcurrentJobs = try reader.integer("max_concurrent_jobs", in: 1...64) ?? config.maxConcurrentJobs
         config.maxQueuedJobs = try reader.integer("max_queued_jobs", in: 1...100_000) ?? config.maxQueuedJobs
         config.maxEncodeRows = try reader.integer("max_encode_rows", in: 1...1_000_000) ?? config.maxEncodeRows
@@ -83,7 +89,7 @@ package struct ServiceConfig: Sendable, Equatable {
             ?? config.maxTrainingMemoryBytes
         config.heartbeatSeconds = try reader.number("heartbeat_seconds", in: Self.heartbeatRange) ?? config.heartbeatSeconds
         config.shutdownGraceSeconds = try reader.number("shutdown_grace_seconds", in: 0...3600) ?? config.shutdownGraceSeconds
-        config.authTokenFile = try reader.string("auth_token_file") ?? config.authTokenFile
+        config.authTokenFile = try nonEmpty("auth_token_file") ?? config.authTokenFile
         if var limits = try reader.object("limits") {
             config.maxHeaderBytes = try limits.integer("max_header_bytes", in: 1024...1 << 20) ?? config.maxHeaderBytes
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes

@@ -43,8 +43,10 @@ while !arguments.isEmpty {
         positional.append(argument)
         continue
     }
-    guard !arguments.isEmpty else { fail("\(argument) needs a value\n\(usage)") }
-    flags[String(argument.dropFirst(2))] = arguments.removeFirst()
+    // An empty value is no value: `--data-dir ''` would otherwise mean the current directory.
+    guard let value = arguments.first, !value.isEmpty else { fail("\(argument) needs a value\n\(usage)") }
+    arguments.removeFirst()
+    flags[String(argument.dropFirst(2))] = value
 }
 let known: Set = ["config", "host", "port", "data-dir", "datasets-dir", "fashion-mnist-dir", "jobs", "log-level", "out"]
 if let unknown = flags.keys.sorted().first(where: { !known.contains($0) }) {

@@ -39,6 +39,16 @@ struct ServiceConfigTests {
         }
     }
 
+    /// Hosts and directories given as empty strings, which would mean "any" or "here".
+    @Test func emptyHostsAndDirectoriesAreRefusedNamingTheField() throws {
+        for key in ["host", "data_directory", "datasets_directory", "fashion_mnist_directory", "auth_token_file"] {
+            let text = "{\"\(key)\": \"\"}"
+            let error = #expect(throws: ServiceError.self) { try ServiceConfig.parse(JSONValue.parse(Array(text.utf8))) }
+            #expect(error?.field == key)
+            #expect(error?.message == "\(key): must not be empty")
+        }
+    }
+
     /// Durations are bounded: none of them may be negative or zero (a zero heartbeat would
     /// spin an event stream, a negative timeout would refuse every request), nor absurdly long.
     @Test func durationsOutsideTheirRangeAreRefusedNamingTheField() throws {
