@@ -183,16 +183,19 @@ extension MatrixJSON {
             if peek() != UInt8(ascii: "]") {
                 while true {
                     skipSpace()
-                    let path = "\(field)[\(row)][\(count)]"
+                    // The path is only spelt out for an error: building it per value would
+                    // cost more than parsing the value.
                     guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
                         let start = index
                         try skipValue()
                         let value = try JSONValue.parse(Array(bytes[start..<index]))
-                        throw ServiceError.invalidField(path: path, message: "must be a number, got \(value.typeName)")
+                        throw ServiceError.invalidField(
+                            path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
                     }
                     let number = try parseNumber()
                     guard number.isFinite else {
-                        throw ServiceError.invalidField(path: path, message: "must be finite (a float32), got \(number)")
+                        throw ServiceError.invalidField(
+                            path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
                     }
                     if count < width { values.append(number) }
                     count += 1
@@ -207,22 +210,42 @@ extension MatrixJSON {
             }
         }
 
-        /// A JSON number, checked against the grammar, converted with `strtof`.
+        /// A JSON number, checked against the grammar and rounded to the nearest float.
+        ///
+        /// Most numbers take `DecimalScan`'s exact fast path; the rest go to `strtof`.
         mutating func parseNumber() throws -> Float {
             let start = index
-            if peek() == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw malformed("a number has no digits") }
+            var scan = DecimalScan()
+            if peek() == UInt8(ascii: "-") {
+                scan.isNegative = true
+                index += 1
+            }
+            guard digits(into: &scan, fraction: false) > 0 else { throw malformed("a number has no digits") }
             if peek() == UInt8(ascii: ".") {
                 index += 1
-                guard digits() > 0 else { throw malformed("a number has no digits after '.'") }
+                guard digits(into: &scan, fraction: true) > 0 else {
+                    throw malformed("a number has no digits after '.'")
+                }
             }
             if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
                 index += 1
-                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
-                guard digits() > 0 else { throw malformed("a number has no exponent digits") }
+                var isNegative = false
+                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") {
+                    isNegative = peek() == UInt8(ascii: "-")
+                    index += 1
+                }
+                var exponent = 0
+                let digitsStart = index
+                while let byte = peek(), byte >= 48 && byte <= 57 {
+                    exponent = min(exponent * 10 + Int(byte - 48), 100_000)
+                    index += 1
+                }
+                guard index > digitsStart else { throw malformed("a number has no exponent digits") }
+                scan.exponent += isNegative ? -exponent : exponent
             }
             let length = index - start
             guard length < 64 else { throw malformed("a number is longer than 63 characters") }
+            if let value = scan.exactValue { return value }
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
                 for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
                 text[length] = 0
@@ -230,9 +253,14 @@ extension MatrixJSON {
             }
         }
 
-        mutating func digits() -> Int {
+        /// Reads a run of digits into `scan` (as fraction digits when `fraction`); returns how
+        /// many there were.
+        mutating func digits(into scan: inout DecimalScan, fraction: Bool) -> Int {
             let start = index
-            while let byte = peek(), byte >= 48 && byte <= 57 { index += 1 }
+            while let byte = peek(), byte >= 48 && byte <= 57 {
+                scan.append(digit: byte - 48, isFraction: fraction)
+                index += 1
+            }
             return index - start
         }
 
@@ -304,5 +332,57 @@ extension MatrixJSON {
         func malformed(_ what: String) -> ServiceError {
             .malformedJSON("the request body is not valid JSON: \(what) at byte \(index)")
         }
+    }
+}
+
+/// A decimal number as digits and a power of ten, gathered while scanning, with an exact
+/// conversion for the common case.
+///
+/// When the significand fits in 53 bits and the power of ten is at most 22 in magnitude,
+/// both are exact doubles, so one IEEE multiplication or division gives the correctly
+/// rounded double (Clinger's fast path). Rounding that double to float is then correct too:
+/// rounding an exact operation's result first to 53 and then to 24 bits equals rounding it
+/// to 24 bits directly, because 53 ≥ 2 × 24 + 2 (Figueroa, 1995). Anything else (long
+/// significands, large exponents) is left to `strtof`.
+struct DecimalScan {
+    var isNegative = false
+    /// The significant digits read so far, as an integer.
+    var significand: UInt64 = 0
+    /// The power of ten to scale `significand` by.
+    var exponent = 0
+    /// Set once a digit did not fit: the fast path no longer applies.
+    var isInexact = false
+
+    /// The largest significand a double holds exactly.
+    private static let maxExactSignificand: UInt64 = 1 << 53
+    /// 10^0 through 10^22, each exact in a double.
+    private static let powersOfTen: [Double] = (0...22).map { power in
+        var value = 1.0
+        for _ in 0..<power { value *= 10 }
+        return value
+    }
+
+    mutating func append(digit: UInt8, isFraction: Bool) {
+        if isFraction { exponent -= 1 }
+        guard !isInexact else { return }
+        let (times10, overflow) = significand.multipliedReportingOverflow(by: 10)
+        let next = times10 &+ UInt64(digit)
+        if overflow || next > Self.maxExactSignificand {
+            isInexact = true
+        } else {
+            significand = next
+        }
+    }
+
+    /// The float nearest to the number, or nil when the fast path does not apply.
+    var exactValue: Float? {
+        guard !isInexact else { return nil }
+        var value = Double(significand)
+        if significand != 0 {
+            guard exponent >= -22 && exponent <= 22 else { return nil }
+            value = exponent < 0 ? value / Self.powersOfTen[-exponent] : value * Self.powersOfTen[exponent]
+        }
+        let float = Float(value)
+        return isNegative ? -float : float
     }
 }
