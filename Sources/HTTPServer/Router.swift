@@ -5,6 +5,10 @@ import Synchronization
 /// 500).
 package typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
+/// Decides, on the event loop, whether a complete request's handler runs right there
+/// (`Router.add(runsOnEventLoopWhen:)`). Must itself be cheap and never block.
+package typealias EventLoopCondition = @Sendable (HTTPRequest) -> Bool
+
 /// The outcome of looking a request up in a `Router`.
 package enum RouteMatch: Sendable {
     /// A route matched; `parameters` holds the decoded `:name` segments.
@@ -36,7 +40,8 @@ package final class Router: Sendable {
         let pattern: String
         let segments: [Segment]
         let maxBodyBytes: Int?
-        let runsOnEventLoop: Bool
+        let eventLoopCondition: EventLoopCondition?
+        let spoolsBody: Bool
         let handler: Handler
     }
 
@@ -45,8 +50,10 @@ package final class Router: Sendable {
         let match: RouteMatch
         /// The route's own body limit; nil for the server's.
         var maxBodyBytes: Int? = nil
-        /// Whether the handler runs on the event loop thread.
-        var runsOnEventLoop = false
+        /// When the handler runs on the event loop thread; nil for never.
+        var eventLoopCondition: EventLoopCondition? = nil
+        /// Whether the body goes to a file rather than into memory.
+        var spoolsBody = false
     }
 
     /// The registered routes in the order added; guarded by its own lock.
@@ -71,9 +78,17 @@ package final class Router: Sendable {
     ///     while one runs, no other connection is served. A stream it returns still runs on a
     ///     worker thread, and a response the socket cannot take at once is finished later
     ///     without blocking.
+    ///   - runsOnEventLoopWhen: runs the handler on the event loop for the requests this
+    ///     condition accepts (asked on the loop once the body is complete), and on a worker
+    ///     thread for the others; for a handler that is quick only for small inputs.
+    ///   - spoolsBody: writes the body to a temporary file in the server's `spoolDirectory` as
+    ///     it arrives, instead of holding it in memory; the handler finds it in
+    ///     `HTTPRequest.bodyFile` (and `body` empty). For uploads: memory stays bounded by the
+    ///     read buffer whatever the body's size.
     package func add(
         _ method: String, _ pattern: String, maxBodyBytes: Int? = nil,
-        runsOnEventLoop: Bool = false, _ handler: @escaping Handler
+        runsOnEventLoop: Bool = false, runsOnEventLoopWhen condition: EventLoopCondition? = nil,
+        spoolsBody: Bool = false, _ handler: @escaping Handler
     ) {
         precondition((maxBodyBytes ?? 1) > 0, "route \(method) \(pattern): maxBodyBytes must be > 0")
         precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
@@ -85,9 +100,11 @@ package final class Router: Sendable {
             !names.contains("") && Set(names).count == names.count,
             "route pattern '\(pattern)' has an empty or repeated parameter name")
 
+        let always: EventLoopCondition = { _ in true }
         let route = Route(
             method: method, pattern: pattern, segments: segments, maxBodyBytes: maxBodyBytes,
-            runsOnEventLoop: runsOnEventLoop, handler: handler)
+            eventLoopCondition: runsOnEventLoop ? always : condition, spoolsBody: spoolsBody,
+            handler: handler)
         self.table.withLock { routes in
             precondition(
                 !routes.contains { $0.method == method && $0.segments == segments },
@@ -134,7 +151,8 @@ package final class Router: Sendable {
         if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
             return Lookup(
                 match: .matched(hit.route.handler, parameters: hit.parameters),
-                maxBodyBytes: hit.route.maxBodyBytes, runsOnEventLoop: hit.route.runsOnEventLoop)
+                maxBodyBytes: hit.route.maxBodyBytes, eventLoopCondition: hit.route.eventLoopCondition,
+                spoolsBody: hit.route.spoolsBody)
         }
         var allowed = Set(candidates.map(\.route.method))
         if allowed.contains("GET") { allowed.insert("HEAD") }

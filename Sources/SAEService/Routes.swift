@@ -10,6 +10,10 @@ struct Routes: Sendable {
     /// Routes whose bodies may be as large as `max_upload_bytes` rather than `max_body_bytes`.
     static let uploadRoutes: Set<String> = ["POST /v1/datasets", "POST /v1/models"]
 
+    /// Upload routes whose bodies are written to the spool directory as they arrive rather
+    /// than held in memory.
+    static let spooledRoutes: Set<String> = ["POST /v1/datasets"]
+
     /// Registers every route on `server`.
     ///
     /// Routes are first collected on a staging router, whoever registers them, and then
@@ -61,12 +65,14 @@ struct Routes: Sendable {
                 preconditionFailure("route \(route.method) \(route.pattern) does not match its own pattern")
             }
             let isProtected = BearerAuth.protects(pattern: route.pattern)
-            let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
+            let key = "\(route.method) \(route.pattern)"
+            let isUpload = Self.uploadRoutes.contains(key)
             let pattern = route.pattern
             // The liveness probe never blocks, so it answers from the event loop itself.
             let isLiveness = pattern == "/healthz"
             server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil,
-                       runsOnEventLoop: isLiveness) { request in
+                       runsOnEventLoop: isLiveness, runsOnEventLoopWhen: eventLoopCondition(for: key),
+                       spoolsBody: Self.spooledRoutes.contains(key)) { request in
                 let started = DispatchTime.now().uptimeNanoseconds
                 let response: HTTPResponse
                 do {
@@ -78,8 +84,10 @@ struct Routes: Sendable {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 metrics.observeRequest(
                     method: request.method, route: pattern, status: response.status, seconds: seconds)
-                logger.debug("request", ["http.method": request.method, "http.route": pattern,
-                                         "http.status": "\(response.status)"])
+                if logger.level <= .debug {
+                    logger.debug("request", ["http.method": request.method, "http.route": pattern,
+                                             "http.status": "\(response.status)"])
+                }
                 return response
             }
         }

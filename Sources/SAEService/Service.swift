@@ -53,6 +53,10 @@ package final class Service: Sendable {
         let data = URL(fileURLWithPath: config.dataDirectory)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         lock = Mutex(try DataDirectoryLock(directory: data))
+        // Bodies left by uploads the last process never finished go first.
+        let spool = URL(fileURLWithPath: config.spoolDirectory)
+        try? FileManager.default.removeItem(at: spool)
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         database = try SQLiteDatabase(path: data.appendingPathComponent("saed.db").path)
         try Schema.migrate(database)
         models = try ModelStore(directory: data.appendingPathComponent("models"), database: database, logger: logger)
