@@ -212,32 +212,33 @@ extension MatrixJSON {
 
         /// A JSON number, checked against the grammar and rounded to the nearest float.
         ///
-        /// Most numbers take `DecimalScan`'s exact fast path; the rest go to `strtof`.
+        /// Most numbers take `DecimalScan`'s exact fast path; the rest go to `strtof`. The scan
+        /// is one pass over the bytes, as this runs for every value of every row.
         mutating func parseNumber() throws -> Float {
             let start = index
             var scan = DecimalScan()
-            if peek() == UInt8(ascii: "-") {
+            if index < bytes.count && bytes[index] == UInt8(ascii: "-") {
                 scan.isNegative = true
                 index += 1
             }
-            guard digits(into: &scan, fraction: false) > 0 else { throw malformed("a number has no digits") }
-            if peek() == UInt8(ascii: ".") {
+            guard scanDigits(into: &scan, isFraction: false) > 0 else { throw malformed("a number has no digits") }
+            if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
                 index += 1
-                guard digits(into: &scan, fraction: true) > 0 else {
+                guard scanDigits(into: &scan, isFraction: true) > 0 else {
                     throw malformed("a number has no digits after '.'")
                 }
             }
-            if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            if index < bytes.count && (bytes[index] | 0x20) == UInt8(ascii: "e") {
                 index += 1
                 var isNegative = false
-                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") {
-                    isNegative = peek() == UInt8(ascii: "-")
+                if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+                    isNegative = bytes[index] == UInt8(ascii: "-")
                     index += 1
                 }
                 var exponent = 0
                 let digitsStart = index
-                while let byte = peek(), byte >= 48 && byte <= 57 {
-                    exponent = min(exponent * 10 + Int(byte - 48), 100_000)
+                while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+                    exponent = min(exponent * 10 + Int(digit), 100_000)
                     index += 1
                 }
                 guard index > digitsStart else { throw malformed("a number has no exponent digits") }
@@ -253,14 +254,15 @@ extension MatrixJSON {
             }
         }
 
-        /// Reads a run of digits into `scan` (as fraction digits when `fraction`); returns how
-        /// many there were.
-        mutating func digits(into scan: inout DecimalScan, fraction: Bool) -> Int {
+        /// Reads a run of digits into `scan` (as fraction digits when `isFraction`); returns
+        /// how many there were.
+        mutating func scanDigits(into scan: inout DecimalScan, isFraction: Bool) -> Int {
             let start = index
-            while let byte = peek(), byte >= 48 && byte <= 57 {
-                scan.append(digit: byte - 48, isFraction: fraction)
+            while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+                scan.append(digit: digit)
                 index += 1
             }
+            if isFraction { scan.exponent -= index - start }
             return index - start
         }
 
@@ -346,31 +348,21 @@ extension MatrixJSON {
 /// significands, large exponents) is left to `strtof`.
 struct DecimalScan {
     var isNegative = false
-    /// The significant digits read so far, as an integer.
+    /// The digits read so far, as an integer.
     var significand: UInt64 = 0
     /// The power of ten to scale `significand` by.
     var exponent = 0
     /// Set once a digit did not fit: the fast path no longer applies.
     var isInexact = false
 
-    /// The largest significand a double holds exactly.
-    private static let maxExactSignificand: UInt64 = 1 << 53
-    /// 10^0 through 10^22, each exact in a double.
-    private static let powersOfTen: [Double] = (0...22).map { power in
-        var value = 1.0
-        for _ in 0..<power { value *= 10 }
-        return value
-    }
+    /// Above this, one more digit may take the significand past 2^53.
+    private static let maxBeforeDigit: UInt64 = ((1 << 53) - 9) / 10
 
-    mutating func append(digit: UInt8, isFraction: Bool) {
-        if isFraction { exponent -= 1 }
-        guard !isInexact else { return }
-        let (times10, overflow) = significand.multipliedReportingOverflow(by: 10)
-        let next = times10 &+ UInt64(digit)
-        if overflow || next > Self.maxExactSignificand {
-            isInexact = true
+    mutating func append(digit: UInt8) {
+        if significand <= Self.maxBeforeDigit {
+            significand = significand * 10 + UInt64(digit)
         } else {
-            significand = next
+            isInexact = true
         }
     }
 
@@ -378,11 +370,41 @@ struct DecimalScan {
     var exactValue: Float? {
         guard !isInexact else { return nil }
         var value = Double(significand)
-        if significand != 0 {
+        if significand != 0 && exponent != 0 {
             guard exponent >= -22 && exponent <= 22 else { return nil }
-            value = exponent < 0 ? value / Self.powersOfTen[-exponent] : value * Self.powersOfTen[exponent]
+            let scale = Self.powerOfTen(exponent.magnitude)
+            value = exponent < 0 ? value / scale : value * scale
         }
         let float = Float(value)
         return isNegative ? -float : float
+    }
+
+    /// 10^`power` for `power` in 0...22, each exact in a double.
+    private static func powerOfTen(_ power: UInt) -> Double {
+        switch power {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        default: 1e22
+        }
     }
 }

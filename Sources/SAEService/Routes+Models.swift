@@ -236,10 +236,15 @@ extension Routes {
         return name
     }
 
+    /// Whether the request's `Content-Type` is `application/octet-stream` (parameters and
+    /// case aside). Compares bytes: this runs on every encode, where Foundation's trimming
+    /// would cost more than the check is worth.
     static func isBinary(_ request: HTTPRequest) -> Bool {
-        let mediaType = request.headers["Content-Type"]?.split(separator: ";").first
-            .map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-        return mediaType == binaryMediaType
+        guard let value = request.headers["Content-Type"]?.utf8 else { return false }
+        let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 }
+        let mediaType = value.prefix { $0 != UInt8(ascii: ";") }.drop(while: isSpace).reversed().drop(while: isSpace)
+        let lowercased = { (byte: UInt8) in (0x41...0x5A).contains(byte) ? byte | 0x20 : byte }
+        return mediaType.elementsEqual(binaryMediaType.utf8.reversed()) { lowercased($0) == $1 }
     }
 
     /// Reads a raw body of little-endian float32 rows of `width` values. `X-Rows`, when sent,
