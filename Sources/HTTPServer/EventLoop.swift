@@ -241,6 +241,8 @@ final class EventLoop {
         _ connection: LoopConnection, _ response: HTTPResponse, omitsBody: Bool = false,
         now: Double
     ) {
+        // A body being spooled will not be read on: its file goes now.
+        connection.spool = nil
         connection.outbox = ResponseSerializer.complete(
             response, closes: true, omitsBody: omitsBody)
         connection.outboxOffset = 0

@@ -137,26 +137,35 @@ package final class Router: Sendable {
     }
 
     /// Looks up decoded path segments and also returns the matched route's options.
+    ///
+    /// Runs for every request on the event loop, so it binds routes in place under the lock
+    /// rather than copying them.
     func lookup(method: String, segments: [String]) -> Lookup {
-        let candidates = self.table.withLock { $0 }.compactMap { route in
-            Self.bind(route.segments, to: segments).map { (route: route, parameters: $0) }
-        }
-        guard !candidates.isEmpty else { return Lookup(match: .notFound) }
-
-        func best(for method: String) -> (route: Route, parameters: [String: String])? {
-            candidates.filter { $0.route.method == method }.max {
-                Self.isLessSpecific($0.route.segments, than: $1.route.segments)
+        self.table.withLock { routes in
+            var candidates: [(index: Int, parameters: [String: String])] = []
+            for (index, route) in routes.enumerated() {
+                if let parameters = Self.bind(route.segments, to: segments) {
+                    candidates.append((index, parameters))
+                }
             }
+            guard !candidates.isEmpty else { return Lookup(match: .notFound) }
+
+            func best(for method: String) -> (index: Int, parameters: [String: String])? {
+                candidates.filter { routes[$0.index].method == method }.max {
+                    Self.isLessSpecific(routes[$0.index].segments, than: routes[$1.index].segments)
+                }
+            }
+            if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
+                let route = routes[hit.index]
+                return Lookup(
+                    match: .matched(route.handler, parameters: hit.parameters),
+                    maxBodyBytes: route.maxBodyBytes, eventLoopCondition: route.eventLoopCondition,
+                    spoolsBody: route.spoolsBody)
+            }
+            var allowed = Set(candidates.map { routes[$0.index].method })
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            return Lookup(match: .methodNotAllowed(allowed: Self.ordered(allowed)))
         }
-        if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
-            return Lookup(
-                match: .matched(hit.route.handler, parameters: hit.parameters),
-                maxBodyBytes: hit.route.maxBodyBytes, eventLoopCondition: hit.route.eventLoopCondition,
-                spoolsBody: hit.route.spoolsBody)
-        }
-        var allowed = Set(candidates.map(\.route.method))
-        if allowed.contains("GET") { allowed.insert("HEAD") }
-        return Lookup(match: .methodNotAllowed(allowed: Self.ordered(allowed)))
     }
 
     // MARK: - Matching

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import SAECore
 import Synchronization
 
@@ -11,6 +12,7 @@ package enum DatasetFormat: String, Codable, Sendable, CaseIterable {
     ///
     /// Throws 400 `invalid_field` for an unknown `format` value and 415
     /// `unsupported_media_type` for a content type or body that is none of the three.
+    /// `body` may be just the upload's first bytes (4 KiB are enough to sniff).
     package static func detect(query: String?, contentType: String?, body: [UInt8]) throws -> DatasetFormat {
         if let query {
             guard let format = DatasetFormat(rawValue: query.lowercased()) else {
@@ -104,13 +106,41 @@ package final class DatasetStore: Sendable {
     /// `format`, naming the upload rather than the file it was written to; `unavailable` (503)
     /// when the file or its row cannot be written. Nothing is left behind on failure.
     package func add(_ bytes: [UInt8], format: DatasetFormat, name: String?) throws -> DatasetInfo {
+        try add(format: format, name: name, head: Array(bytes.prefix(2)), byteCount: bytes.count) { url in
+            try AtomicFile.write(bytes, to: url)
+        }
+    }
+
+    /// Stores an upload the server spooled to disk as a new dataset, moving the file into
+    /// place (no copy on one file system) rather than reading it into memory.
+    ///
+    /// `head` is the file's first bytes (at least two, for gzip). Errors as for `add(_:format:name:)`.
+    package func add(spooled file: BodyFile, head: [UInt8], format: DatasetFormat, name: String?) throws -> DatasetInfo {
+        try add(format: format, name: name, head: head, byteCount: file.byteCount) { url in
+            try Self.syncFile(atPath: file.path)
+            do {
+                try file.move(to: url.path)
+            } catch let error as BodyFileError where error.errno == EXDEV {
+                // The spool is on another file system: copy, then sync the copy.
+                try FileManager.default.copyItem(atPath: file.path, toPath: url.path)
+                try Self.syncFile(atPath: url.path)
+            }
+            try Self.syncFile(atPath: url.deletingLastPathComponent().path)
+        }
+    }
+
+    /// Writes the dataset's file with `place`, proves it loads, and records it.
+    private func add(
+        format: DatasetFormat, name: String?, head: [UInt8], byteCount: Int, place: (URL) throws -> Void
+    ) throws -> DatasetInfo {
         let id = JobManager.newID(prefix: "ds")
-        let compressed = format == .idx && bytes.starts(with: [0x1F, 0x8B])
+        let compressed = format == .idx && head.starts(with: [0x1F, 0x8B])
         let fileName = id + "." + format.rawValue + (compressed ? ".gz" : "")
         let url = uploads.appendingPathComponent(fileName)
         do {
-            try AtomicFile.write(bytes, to: url)
+            try place(url)
         } catch {
+            try? FileManager.default.removeItem(at: url)
             logger.error("dataset write failed", ["dataset.id": id, "error": "\(error)"])
             throw ServiceError.unavailable("the upload could not be stored; nothing was kept")
         }
@@ -128,7 +158,7 @@ package final class DatasetStore: Sendable {
 
         let info = DatasetInfo(
             id: id, name: name, format: format, compressed: compressed, rows: dataset.rows, width: dataset.width,
-            bytes: bytes.count, createdAt: Date(), path: Self.folder + "/" + fileName)
+            bytes: byteCount, createdAt: Date(), path: Self.folder + "/" + fileName)
         do {
             try database.execute(
                 "INSERT INTO datasets (id, created_at, info) VALUES (?, ?, ?)",
@@ -173,6 +203,19 @@ package final class DatasetStore: Sendable {
         } catch {
             // The row is gone, so the dataset is; the file goes at the next start.
             logger.warning("dataset file not removed", ["dataset.id": id, "error": "\(error)"])
+        }
+    }
+
+    /// Flushes a file (or directory) to disk, so that a recorded upload survives a power cut.
+    private static func syncFile(atPath path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let name = (path as NSString).lastPathComponent
+        guard descriptor >= 0 else {
+            throw DataError.writeFailed(file: name, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        if fsync(descriptor) != 0 && errno != EINVAL && errno != ENOTSUP {
+            throw DataError.writeFailed(file: name, reason: String(cString: strerror(errno)))
         }
     }
 
