@@ -151,6 +151,7 @@ extension MatrixJSON {
         mutating func parseMatrix() throws -> (rows: Int, values: [Float]) {
             index += 1  // '['
             var values: [Float] = []
+            values.reserveCapacity(width)
             var rows = 0
             skipSpace()
             if peek() == UInt8(ascii: "]") {
@@ -372,11 +373,60 @@ struct DecimalScan {
         var value = Double(significand)
         if significand != 0 && exponent != 0 {
             guard exponent >= -22 && exponent <= 22 else { return nil }
-            let scale = Self.powerOfTen(exponent.magnitude)
-            value = exponent < 0 ? value / scale : value * scale
+            if exponent > 0 {
+                value *= Self.powerOfTen(exponent.magnitude)
+            } else if let product = Self.nearlyExactProduct(value, exponent: exponent) {
+                value = product
+            } else {
+                value /= Self.powerOfTen(exponent.magnitude)
+            }
         }
         let float = Float(value)
         return isNegative ? -float : float
+    }
+
+    /// `value × 10^exponent` (exponent in -22..<0) by multiplying with the double nearest to
+    /// 10^exponent, when that is sure to round to the same float as the exact quotient; nil
+    /// when it might not, for the division to decide.
+    ///
+    /// A multiplication costs a fraction of a division. The product is within 2 ulps (double)
+    /// of the exact value: 10^exponent is off by at most half an ulp, the rounding of the
+    /// product adds another half. Rounding to float goes wrong only when that distance spans
+    /// a float rounding boundary (the midpoint between two floats), which shows in the 29
+    /// low mantissa bits the float drops: they must not lie within a few units of half.
+    private static func nearlyExactProduct(_ value: Double, exponent: Int) -> Double? {
+        let product = value * Self.negativePowerOfTen(exponent.magnitude)
+        let dropped = product.bitPattern & ((1 << 29) - 1)
+        let distance = dropped > (1 << 28) ? dropped - (1 << 28) : (1 << 28) - dropped
+        return distance > 4 ? product : nil
+    }
+
+    /// The double nearest to 10^-`power`, for `power` in 1...22.
+    private static func negativePowerOfTen(_ power: UInt) -> Double {
+        switch power {
+        case 1: 1e-1
+        case 2: 1e-2
+        case 3: 1e-3
+        case 4: 1e-4
+        case 5: 1e-5
+        case 6: 1e-6
+        case 7: 1e-7
+        case 8: 1e-8
+        case 9: 1e-9
+        case 10: 1e-10
+        case 11: 1e-11
+        case 12: 1e-12
+        case 13: 1e-13
+        case 14: 1e-14
+        case 15: 1e-15
+        case 16: 1e-16
+        case 17: 1e-17
+        case 18: 1e-18
+        case 19: 1e-19
+        case 20: 1e-20
+        case 21: 1e-21
+        default: 1e-22
+        }
     }
 
     /// 10^`power` for `power` in 0...22, each exact in a double.

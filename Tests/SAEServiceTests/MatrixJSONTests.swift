@@ -49,6 +49,14 @@ struct MatrixJSONTests {
             let middle = (Double(low) + Double(high)) / 2
             texts.append(String(format: "%.30g", middle))
         }
+        // Numbers a hair off midpoints, with 9 to 17 digits: where a fast path that is only
+        // nearly exact would round the wrong way.
+        for _ in 0..<2_000 {
+            let low = Float.random(in: 1e-6...1e6, using: &generator)
+            let middle = (Double(low) + Double(low.nextUp)) / 2
+            let digits = Int.random(in: 9...17, using: &generator)
+            texts.append(String(format: "%.\(digits)g", middle))
+        }
         let text = "{\"inputs\": [[" + texts.joined(separator: ",") + "]]}"
         let body = try Self.parse(text, width: texts.count)
         var mismatches: [String] = []
