@@ -68,7 +68,7 @@ package struct DatasetInfo: Codable, Sendable, Equatable {
 /// Uploaded datasets: one file each under `uploads/` in the datasets directory, and one row
 /// each in the store's `datasets` table.
 ///
-/// An upload is written atomically, loaded once to prove it reads (and to learn its rows and
+/// An upload is written atomically, read through once to prove it reads (and to learn its rows and
 /// width), and only then recorded; a dataset exists once its row is committed. Files left by
 /// an upload that never got its row (a crash in between) are removed at start.
 package final class DatasetStore: Sendable {
@@ -145,9 +145,9 @@ package final class DatasetStore: Sendable {
             throw ServiceError.unavailable("the upload could not be stored; nothing was kept")
         }
 
-        let dataset: Dataset
+        let dataset: DatasetShape
         do {
-            dataset = try Self.load(url, format: format)
+            dataset = try Self.inspect(url, format: format)
         } catch let error as DataError {
             try? FileManager.default.removeItem(at: url)
             let label = name.map { "uploaded dataset \"\($0)\"" } ?? "the uploaded dataset"
@@ -222,11 +222,16 @@ package final class DatasetStore: Sendable {
     /// The number of recorded datasets.
     package var count: Int { infos.withLock { $0.count } }
 
-    private static func load(_ url: URL, format: DatasetFormat) throws -> Dataset {
+    /// The shape of a stored upload, checked as a job would load it. IDX and NPY are read
+    /// through in blocks without being kept (an upload of any size costs a megabyte); CSV is
+    /// loaded, once.
+    private static func inspect(_ url: URL, format: DatasetFormat) throws -> DatasetShape {
         switch format {
-        case .idx: try IDX.load(contentsOf: url)
-        case .npy: try NPY.load(contentsOf: url)
-        case .csv: try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
+        case .idx: return try IDX.inspect(contentsOf: url)
+        case .npy: return try NPY.inspect(contentsOf: url)
+        case .csv:
+            let dataset = try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
+            return DatasetShape(rows: dataset.rows, width: dataset.width)
         }
     }
 
