@@ -143,8 +143,9 @@ package final class Router: Sendable {
     func lookup(method: String, segments: [String]) -> Lookup {
         self.table.withLock { routes in
             var candidates: [(index: Int, parameters: [String: String])] = []
-            for (index, route) in routes.enumerated() {
-                if let parameters = Self.bind(route.segments, to: segments) {
+            // By index, not by value: copying each `Route` would retain its five references.
+            for index in routes.indices where routes[index].segments.count == segments.count {
+                if let parameters = Self.bind(routes[index].segments, to: segments) {
                     candidates.append((index, parameters))
                 }
             }

@@ -193,7 +193,7 @@ extension MatrixJSON {
                         throw ServiceError.invalidField(
                             path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
                     }
-                    let number = try parseNumber()
+                    let number = try parsePlainNumber() ?? parseNumber()
                     guard number.isFinite else {
                         throw ServiceError.invalidField(
                             path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
@@ -252,6 +252,95 @@ extension MatrixJSON {
                 for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
                 text[length] = 0
                 return strtof(text.baseAddress!, nil)  // safe: the allocation has 64 slots
+            }
+        }
+
+        /// The common shape of number, `-?digits(.digits)?` with at most 18 digits and no
+        /// exponent, read in one tight pass over the bytes; nil, with nothing consumed, for
+        /// anything else (which `parseNumber` then reads or reports).
+        ///
+        /// Such a number is an integer below 10^18 times 10^-(fraction digits). When the
+        /// integer fits in 53 bits and there are at most 22 fraction digits, this gives the
+        /// float `DecimalScan` gives, by the same arithmetic: the correctly rounded float.
+        @inline(__always)
+        mutating func parsePlainNumber() -> Float? {
+            guard let base = bytes.baseAddress else { return nil }
+            let end = bytes.count
+            var position = index
+            let isNegative = position < end && base[position] == UInt8(ascii: "-")
+            if isNegative { position += 1 }
+            var significand: UInt64 = 0
+            var digits = scanDigitRun(base, end: end, at: &position, into: &significand)
+            guard digits > 0 else { return nil }
+            var fractionDigits = 0
+            if position < end && base[position] == UInt8(ascii: ".") {
+                position += 1
+                fractionDigits = scanDigitRun(base, end: end, at: &position, into: &significand)
+                guard fractionDigits > 0 else { return nil }
+                digits += fractionDigits
+            }
+            // Beyond 18 digits the significand may have wrapped; `parseNumber` reads it.
+            guard digits <= 18, significand <= 1 << 53, fractionDigits <= 22 else { return nil }
+            if position < end && (base[position] | 0x20) == UInt8(ascii: "e") { return nil }
+            index = position
+            var value = Double(significand)
+            if fractionDigits > 0 && significand != 0 {
+                value =
+                    DecimalScan.nearlyExactProduct(value, exponent: -fractionDigits)
+                    ?? value / DecimalScan.powerOfTen(UInt(fractionDigits))
+            }
+            return isNegative ? -Float(value) : Float(value)
+        }
+
+        /// Appends the run of ASCII digits at `position` to `significand` (which wraps past
+        /// 19 digits; the caller counts them) and moves past it; returns the run's length.
+        ///
+        /// Eight bytes are examined at once while eight remain: a byte is a digit when its high
+        /// nibble is 3 both as it is and after adding 6 (which carries out of '0'...'9' only
+        /// from ':' up). A carry out of a byte of 0xFA or more can only disturb the bytes after
+        /// it, which lie past the run's end. The run's digits then combine pairwise, in three
+        /// multiplications, into one number.
+        @inline(__always)
+        func scanDigitRun(
+            _ base: UnsafePointer<UInt8>, end: Int, at position: inout Int, into significand: inout UInt64
+        ) -> Int {
+            let start = position
+            while end - position >= 8 {
+                let chunk = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                let high = chunk & 0xF0F0_F0F0_F0F0_F0F0
+                let raised = (chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0
+                let nonDigits = (high ^ 0x3030_3030_3030_3030) | (raised ^ 0x3030_3030_3030_3030)
+                let count = nonDigits.trailingZeroBitCount / 8
+                guard count > 0 else { return position - start }
+                // The run's digits in the top bytes, the first digit lowest; zero bytes below
+                // them read as leading zeros.
+                var value = (chunk & 0x0F0F_0F0F_0F0F_0F0F) << (64 - 8 * count)
+                value = ((value & 0x0F0F_0F0F_0F0F_0F0F) &* (10 << 8 + 1)) >> 8
+                value = ((value & 0x00FF_00FF_00FF_00FF) &* (100 << 16 + 1)) >> 16
+                value = ((value & 0x0000_FFFF_0000_FFFF) &* (10_000 << 32 + 1)) >> 32
+                significand = significand &* Self.powerOfTen(count) &+ value
+                position += count
+                if count < 8 { return position - start }
+            }
+            while position < end, case let digit = base[position] &- 48, digit < 10 {
+                significand = significand &* 10 &+ UInt64(digit)
+                position += 1
+            }
+            return position - start
+        }
+
+        /// 10^`count` for `count` in 1...8.
+        @inline(__always)
+        static func powerOfTen(_ count: Int) -> UInt64 {
+            switch count {
+            case 1: 10
+            case 2: 100
+            case 3: 1_000
+            case 4: 10_000
+            case 5: 100_000
+            case 6: 1_000_000
+            case 7: 10_000_000
+            default: 100_000_000
             }
         }
 
@@ -394,7 +483,8 @@ struct DecimalScan {
     /// product adds another half. Rounding to float goes wrong only when that distance spans
     /// a float rounding boundary (the midpoint between two floats), which shows in the 29
     /// low mantissa bits the float drops: they must not lie within a few units of half.
-    private static func nearlyExactProduct(_ value: Double, exponent: Int) -> Double? {
+    @inline(__always)
+    static func nearlyExactProduct(_ value: Double, exponent: Int) -> Double? {
         let product = value * Self.negativePowerOfTen(exponent.magnitude)
         let dropped = product.bitPattern & ((1 << 29) - 1)
         let distance = dropped > (1 << 28) ? dropped - (1 << 28) : (1 << 28) - dropped
@@ -402,6 +492,7 @@ struct DecimalScan {
     }
 
     /// The double nearest to 10^-`power`, for `power` in 1...22.
+    @inline(__always)
     private static func negativePowerOfTen(_ power: UInt) -> Double {
         switch power {
         case 1: 1e-1
@@ -430,7 +521,8 @@ struct DecimalScan {
     }
 
     /// 10^`power` for `power` in 0...22, each exact in a double.
-    private static func powerOfTen(_ power: UInt) -> Double {
+    @inline(__always)
+    static func powerOfTen(_ power: UInt) -> Double {
         switch power {
         case 0: 1
         case 1: 1e1

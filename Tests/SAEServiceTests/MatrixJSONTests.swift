@@ -66,6 +66,31 @@ struct MatrixJSONTests {
         #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
     }
 
+    /// Digit runs of every length from 1 to 18 on both sides of the point, each followed by
+    /// each kind of byte that may end a number, read eight bytes at a time or (near the end of
+    /// the body) one at a time: every value equals `strtof`'s.
+    @Test func digitRunsOfEveryLengthAndEndingMatchStrtof() throws {
+        let digits = "918273645546372819"
+        var texts: [String] = []
+        for integer in 1...18 {
+            for fraction in 0...(18 - integer) {
+                let text = String(digits.prefix(integer)) + (fraction > 0 ? "." + String(digits.suffix(fraction)) : "")
+                texts.append(integer % 2 == 0 ? "-" + text : text)
+            }
+        }
+        texts += ["0", "-0", "0.0000", "0.00000000000000000001", "9007199254740993", "1.5"]
+        let separators = [",", " ,", "\n,", "\t ,", "\r\n,"]
+        var body = "{\"inputs\": [["
+        for (index, text) in texts.enumerated() {
+            body += text + (index == texts.count - 1 ? "" : separators[index % separators.count])
+        }
+        body += "]]}"
+        let parsed = try Self.parse(body, width: texts.count)
+        for (index, text) in texts.enumerated() {
+            #expect(parsed.values[index].bitPattern == strtof(text, nil).bitPattern, "\(text)")
+        }
+    }
+
     @Test(arguments: [
         (#"{"inputs": [[1, 2, 3], [1, 2]]}"#, "inputs[1]", "expected 3 values, got 2"),
         (#"{"inputs": [[1, 2, 3, 4]]}"#, "inputs[0]", "expected 3 values, got 4"),
