@@ -173,6 +173,12 @@ extension EventLoop {
             RequestWorker.start(exchange, core: self.core)
             return false
         }
+        // In a busy round, every other such request goes to the helper thread while its queue
+        // is short, so that both cores answer them.
+        if self.readyCount > 1 {
+            self.offersNextToHelper.toggle()
+            if !self.offersNextToHelper && self.core.helper.offer(exchange) { return false }
+        }
 
         let response = RequestWorker.response(for: exchange, core: self.core)
         guard let (bytes, keepOpen) = RequestWorker.serialized(response, for: exchange) else {

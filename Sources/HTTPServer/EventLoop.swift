@@ -24,6 +24,11 @@ final class EventLoop {
     /// When the earliest registered stream heartbeat is due.
     private var nextHeartbeat = Double.infinity
     private(set) var isDraining = false
+    /// How many sockets the last `poll` found ready: above one, requests the loop would answer
+    /// itself are shared with `core.helper`.
+    private(set) var readyCount = 0
+    /// Whether the next request the loop would answer itself is offered to the helper.
+    var offersNextToHelper = false
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: EventLoop.readBufferSize, alignment: 1)
 
@@ -72,6 +77,7 @@ final class EventLoop {
             self.core.log("http: poll failed: \(String(cString: strerror(errno)))")
         }
         if descriptors[0].revents != 0 { self.core.wakePipe.drain() }
+        self.readyCount = max(0, Int(ready))
 
         let now = monotonicSeconds()
         let messages = self.core.takeMessages()

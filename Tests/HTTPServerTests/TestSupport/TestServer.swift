@@ -124,6 +124,11 @@ final class TestServer {
         router.add("GET", "/loop-thread", runsOnEventLoop: true) { _ in
             HTTPResponse(status: 200, body: .bytes(Array("\(pthread_self())".utf8)))
         }
+        // Holds up whichever thread runs it for 0.1 s.
+        router.add("GET", "/loop-sleep", runsOnEventLoop: true) { _ in
+            usleep(100_000)
+            return HTTPResponse(status: 200, body: .bytes(Array("\(pthread_self())".utf8)))
+        }
     }
 
     private static func addRoutes(
