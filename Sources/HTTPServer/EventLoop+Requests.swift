@@ -173,11 +173,11 @@ extension EventLoop {
             RequestWorker.start(exchange, core: self.core)
             return false
         }
-        // In a busy round, every other such request goes to the helper thread while its queue
-        // is short, so that both cores answer them.
+        // In a busy round, two in three such requests go to the helper thread while its queue
+        // is short, so that both cores answer them (the loop has read and parsed them all).
         if self.readyCount > 1 {
-            self.offersNextToHelper.toggle()
-            if !self.offersNextToHelper && self.core.helper.offer(exchange) { return false }
+            self.sharedRequests &+= 1
+            if self.sharedRequests % 3 != 0 && self.core.helper.offer(exchange) { return false }
         }
 
         let response = RequestWorker.response(for: exchange, core: self.core)

@@ -27,8 +27,9 @@ final class EventLoop {
     /// How many sockets the last `poll` found ready: above one, requests the loop would answer
     /// itself are shared with `core.helper`.
     private(set) var readyCount = 0
-    /// Whether the next request the loop would answer itself is offered to the helper.
-    var offersNextToHelper = false
+    /// Counts the requests of busy rounds that the loop would answer itself: two in three are
+    /// offered to the helper, as the loop also reads and parses every request.
+    var sharedRequests = 0
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: EventLoop.readBufferSize, alignment: 1)
 

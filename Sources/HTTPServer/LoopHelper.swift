@@ -7,7 +7,7 @@ import Synchronization
 /// A request handed to a worker costs a thread wake-up of its own, which for a quick handler
 /// costs more than the handler. The helper is one long-lived thread with a short queue: while
 /// requests keep coming it never sleeps, so sharing costs a lock per request. The loop offers
-/// it every other quick request of a busy round and keeps the rest; a full queue (the helper
+/// it two in three quick requests of a busy round and keeps the rest; a full queue (the helper
 /// is behind, or not scheduled) sends requests back to the loop, so none waits long behind
 /// another. Each answered connection goes back to the loop through the mailbox, as a worker's
 /// does.

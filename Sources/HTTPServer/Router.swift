@@ -75,9 +75,10 @@ package final class Router: Sendable {
     ///   - runsOnEventLoop: runs the handler on the event loop thread itself instead of a
     ///     worker thread, saving two thread hand-offs per request. Only for handlers that
     ///     never block and return within microseconds (a health check, a constant answer):
-    ///     while one runs, no other connection is served. A stream it returns still runs on a
-    ///     worker thread, and a response the socket cannot take at once is finished later
-    ///     without blocking.
+    ///     while one runs, no other connection is served. When several such requests are ready
+    ///     at once, some run on the loop's one helper thread instead (`LoopHelper`). A stream it
+    ///     returns still runs on a worker thread, and a response the socket cannot take at once
+    ///     is finished later without blocking.
     ///   - runsOnEventLoopWhen: runs the handler on the event loop for the requests this
     ///     condition accepts (asked on the loop once the body is complete), and on a worker
     ///     thread for the others; for a handler that is quick only for small inputs.

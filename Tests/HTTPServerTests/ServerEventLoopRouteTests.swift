@@ -30,7 +30,7 @@ struct ServerEventLoopRouteTests {
         usleep(20_000)
 
         // The loop sleeps in a handler while eight requests arrive: its next round finds them
-        // all ready and hands every other one to the helper.
+        // all ready and hands two in three to the helper.
         try first.send("GET /loop-sleep HTTP/1.1\r\nHost: x\r\n\r\n")
         usleep(20_000)
         for client in clients { try client.send("GET /loop-thread HTTP/1.1\r\nHost: x\r\n\r\n") }
@@ -41,7 +41,7 @@ struct ServerEventLoopRouteTests {
             #expect(response.statusLine == "HTTP/1.1 200 OK")
             threads.append(response.bodyText)
         }
-        // Half on the loop, half on the one helper thread (when all eight came in one round).
+        // Some on the loop, the others on the one helper thread.
         #expect(threads.contains(loop), "\(threads)")
         #expect(Set(threads).count == 2, "\(threads)")
 
