@@ -92,6 +92,37 @@ final class Connection: Sendable {
         bytes.withUnsafeBytes { self.send($0, timeoutSeconds: timeoutSeconds) }
     }
 
+    /// Writes as much of `bytes` as the socket takes now, without waiting.
+    ///
+    /// - Returns: how many bytes were handed to the kernel; nil when the connection broke (it
+    ///   is then marked broken).
+    func sendAvailable(_ bytes: [UInt8]) -> Int? {
+        guard !self.isBroken else { return nil }
+        var offset = 0
+        bytes.withUnsafeBytes { bytes in
+            guard let base = bytes.baseAddress else { return }
+            while offset < bytes.count {
+                let sent = Glibc.send(
+                    self.fd, base + offset, bytes.count - offset, Int32(MSG_NOSIGNAL | MSG_DONTWAIT))
+                if sent > 0 {
+                    offset += sent
+                } else if sent < 0 && errno == EINTR {
+                    continue
+                } else if sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) {
+                    return
+                } else {
+                    offset = -1
+                    return
+                }
+            }
+        }
+        guard offset >= 0 else {
+            self.flags.withLock { $0.isBroken = true }
+            return nil
+        }
+        return offset
+    }
+
     private func send(_ bytes: UnsafeRawBufferPointer, timeoutSeconds: Double) -> Bool {
         guard let base = bytes.baseAddress, !self.isBroken else { return bytes.isEmpty }
         var offset = 0

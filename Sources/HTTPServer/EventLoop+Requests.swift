@@ -26,9 +26,18 @@ extension EventLoop {
             switch event {
             case .head(let head, let framing)?:
                 self.begin(connection, head: head, framing: framing, now: now)
+            case .bodyPart(let part)?:
+                guard self.spool(part, on: connection, now: now) else { return }
             case .body(let body)?:
+                var bodyFile: BodyFile?
+                if let spool = connection.spool {
+                    guard self.spool(body, on: connection, now: now) else { return }
+                    bodyFile = spool.finish()
+                    connection.spool = nil
+                }
                 // Go on only when the loop answered the request itself and may read the next.
-                guard self.dispatch(connection, body: body, now: now) else { return }
+                let inMemory = bodyFile == nil ? body : []
+                guard self.dispatch(connection, body: inMemory, bodyFile: bodyFile, now: now) else { return }
             case nil:
                 // Waiting for input that can no longer come.
                 if connection.isInputClosed { self.drop(connection) }
@@ -57,8 +66,10 @@ extension EventLoop {
         }
         let lookup = self.core.router.lookup(method: head.method, segments: target.segments)
         let route = lookup.match
+        // Only a request its route will see spools its body; a 404 or 405 body is discarded.
+        let spools = lookup.spoolsBody && !framing.isEmpty
         do {
-            try connection.decoder.startBody(maxBodyBytes: lookup.maxBodyBytes)
+            try connection.decoder.startBody(maxBodyBytes: lookup.maxBodyBytes, streams: spools)
         } catch {
             self.respondAndClose(connection, .error(error), omitsBody: isHead, now: now)
             return
@@ -82,11 +93,40 @@ extension EventLoop {
             }
         }
 
+        if spools {
+            do {
+                connection.spool = try SpoolFile(directory: self.configuration.spoolDirectory)
+            } catch {
+                self.core.log("http: cannot spool a request body: \(error)")
+                self.respondAndClose(connection, Self.spoolFailure, omitsBody: isHead, now: now)
+                return
+            }
+        }
         connection.phase = .readingBody(
             PendingRequest(
                 head: head, target: target, route: route,
-                runsOnEventLoop: lookup.runsOnEventLoop))
+                eventLoopCondition: lookup.eventLoopCondition))
         connection.deadline = now + self.configuration.bodyTimeoutSeconds
+    }
+
+    /// The answer when a body to spool cannot be written to disk.
+    static let spoolFailure = HTTPResponse.error(
+        status: 503, code: "body_not_stored",
+        message: "the request body could not be written to the server's spool directory")
+
+    /// Appends a piece of a spooled body to its file; answers 503 and closes the connection
+    /// when the write fails. Returns whether the connection goes on.
+    private func spool(_ bytes: [UInt8], on connection: LoopConnection, now: Double) -> Bool {
+        guard let spool = connection.spool else { return true }
+        do {
+            try spool.write(bytes)
+            return true
+        } catch {
+            self.core.log("http: cannot spool a request body: \(error)")
+            connection.spool = nil
+            self.respondAndClose(connection, Self.spoolFailure, now: now)
+            return false
+        }
     }
 
     /// Sends `100 Continue`; drops the connection when the socket will not take it at once
@@ -109,7 +149,9 @@ extension EventLoop {
     ///
     /// - Returns: whether the connection is ready for its next request right away (answered
     ///   here, fully sent, kept open).
-    private func dispatch(_ connection: LoopConnection, body: [UInt8], now: Double) -> Bool {
+    private func dispatch(
+        _ connection: LoopConnection, body: [UInt8], bodyFile: BodyFile?, now: Double
+    ) -> Bool {
         guard case .readingBody(let pending) = connection.phase else {
             preconditionFailure("dispatch in phase \(connection.phase)")
         }
@@ -117,7 +159,8 @@ extension EventLoop {
         if case .matched(_, let captured) = pending.route { parameters = captured }
         let request = HTTPRequest(
             head: pending.head, path: pending.target.path, query: pending.target.query, body: body,
-            pathParameters: parameters, remoteAddress: connection.connection.remoteAddress)
+            bodyFile: bodyFile, pathParameters: parameters,
+            remoteAddress: connection.connection.remoteAddress)
 
         connection.phase = .busy
         connection.deadline = .infinity
@@ -126,9 +169,15 @@ extension EventLoop {
             connection: connection.connection, request: request, route: pending.route,
             wantsKeepAlive: pending.head.wantsKeepAlive,
             hasBufferedInput: !connection.decoder.isIdle)
-        guard pending.runsOnEventLoop else {
+        guard let condition = pending.eventLoopCondition, condition(request) else {
             RequestWorker.start(exchange, core: self.core)
             return false
+        }
+        // In a busy round, two in three such requests go to the helper thread while its queue
+        // is short, so that both cores answer them (the loop has read and parsed them all).
+        if self.readyCount > 1 {
+            self.sharedRequests &+= 1
+            if self.sharedRequests % 3 != 0 && self.core.helper.offer(exchange) { return false }
         }
 
         let response = RequestWorker.response(for: exchange, core: self.core)

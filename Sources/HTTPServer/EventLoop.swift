@@ -24,6 +24,12 @@ final class EventLoop {
     /// When the earliest registered stream heartbeat is due.
     private var nextHeartbeat = Double.infinity
     private(set) var isDraining = false
+    /// How many sockets the last `poll` found ready: above one, requests the loop would answer
+    /// itself are shared with `core.helper`.
+    private(set) var readyCount = 0
+    /// Counts the requests of busy rounds that the loop would answer itself: two in three are
+    /// offered to the helper, as the loop also reads and parses every request.
+    var sharedRequests = 0
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: EventLoop.readBufferSize, alignment: 1)
 
@@ -72,6 +78,7 @@ final class EventLoop {
             self.core.log("http: poll failed: \(String(cString: strerror(errno)))")
         }
         if descriptors[0].revents != 0 { self.core.wakePipe.drain() }
+        self.readyCount = max(0, Int(ready))
 
         let now = monotonicSeconds()
         let messages = self.core.takeMessages()
@@ -241,6 +248,8 @@ final class EventLoop {
         _ connection: LoopConnection, _ response: HTTPResponse, omitsBody: Bool = false,
         now: Double
     ) {
+        // A body being spooled will not be read on: its file goes now.
+        connection.spool = nil
         connection.outbox = ResponseSerializer.complete(
             response, closes: true, omitsBody: omitsBody)
         connection.outboxOffset = 0

@@ -10,8 +10,12 @@ package struct HTTPRequest: Sendable {
     package var query: [String: String]
     /// The header fields in the order received.
     package var headers: HTTPHeaders
-    /// The body, de-chunked when it arrived chunked; empty when there was none.
+    /// The body, de-chunked when it arrived chunked; empty when there was none or when it was
+    /// spooled to `bodyFile`.
     package var body: [UInt8]
+    /// The body as a temporary file, for a route that spools it (`Router.add(spoolsBody:)`);
+    /// nil otherwise.
+    package var bodyFile: BodyFile?
     /// Values the router captured for `:name` segments, e.g. `["id": "abc"]`, decoded.
     package var pathParameters: [String: String]
     /// The protocol version, `HTTP/1.1` or `HTTP/1.0`.
@@ -30,7 +34,8 @@ package struct HTTPRequest: Sendable {
         body: [UInt8] = [],
         pathParameters: [String: String] = [:],
         version: String = "HTTP/1.1",
-        remoteAddress: String = ""
+        remoteAddress: String = "",
+        bodyFile: BodyFile? = nil
     ) {
         let decoded = try? RequestTarget(parsing: target)
         let rawPath = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
@@ -40,12 +45,13 @@ package struct HTTPRequest: Sendable {
             path: decoded?.path ?? rawPath, query: decoded?.query ?? [:], body: body,
             pathParameters: pathParameters, remoteAddress: remoteAddress)
         self.version = version
+        self.bodyFile = bodyFile
     }
 
     /// Creates a request from what the decoder and router produced.
     init(
         head: RequestHead, path: String, query: [String: String], body: [UInt8],
-        pathParameters: [String: String], remoteAddress: String
+        bodyFile: BodyFile? = nil, pathParameters: [String: String], remoteAddress: String
     ) {
         self.method = head.method
         self.target = head.target
@@ -53,6 +59,7 @@ package struct HTTPRequest: Sendable {
         self.query = query
         self.headers = head.headers
         self.body = body
+        self.bodyFile = bodyFile
         self.pathParameters = pathParameters
         self.version = head.version.description
         self.remoteAddress = remoteAddress

@@ -43,6 +43,7 @@ package final class HTTPServer: Sendable {
         // A server dropped without `shutdown` must not leave its loop thread running.
         if case .running(let core, _) = self.state.withLock({ $0.phase }) {
             core.forceClose()
+            core.helper.stop()
             core.workers.stop()
         }
     }
@@ -68,6 +69,10 @@ package final class HTTPServer: Sendable {
             }
             thread.name = "saed.http.loop"
             thread.start()
+            let helper = Thread { core.helper.run(core: core) }
+            helper.name = "saed.http.helper"
+            helper.stackSize = WorkerPool.stackSize
+            helper.start()
             state.phase = .running(core: core, loopExited: loopExited)
             state.port = port
         }
@@ -108,6 +113,7 @@ package final class HTTPServer: Sendable {
             core.forceClose()
             _ = loopExited.wait(timeout: .now() + margin)
         }
+        core.helper.stop()
         core.workers.stop()
     }
 }

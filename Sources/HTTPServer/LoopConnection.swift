@@ -5,8 +5,8 @@ struct PendingRequest {
     let head: RequestHead
     let target: RequestTarget
     let route: RouteMatch
-    /// Whether the route's handler runs on the event loop (`Router.add(runsOnEventLoop:)`).
-    let runsOnEventLoop: Bool
+    /// When the route's handler runs on the event loop (`Router.add(runsOnEventLoop:)`).
+    let eventLoopCondition: EventLoopCondition?
 }
 
 /// The event loop's state for one connection. Touched only on the event loop thread.
@@ -52,6 +52,9 @@ final class LoopConnection {
     /// A response the loop itself is sending (errors only), and how much is sent.
     var outbox: [UInt8] = []
     var outboxOffset = 0
+    /// The file the body is being written to, for a route that spools it
+    /// (`Router.add(spoolsBody:)`); removed with the connection unless the request completed.
+    var spool: SpoolFile?
 
     init(connection: Connection, limits: RequestLimits, deadline: Double) {
         self.connection = connection

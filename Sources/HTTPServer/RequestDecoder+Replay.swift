@@ -49,6 +49,8 @@ extension RequestDecoder {
                         let target = pendingHead?.target ?? "?"
                         replay.requests.append("\(method) \(target) \(body.count)")
                         pendingHead = nil
+                    case .bodyPart:
+                        preconditionFailure("replayed bodies do not stream")
                     }
                 }
             } while offset < input.count

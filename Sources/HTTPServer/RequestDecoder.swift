@@ -4,9 +4,10 @@
 /// split anywhere, down to one byte per read, and bytes after the end of a request stay
 /// buffered for the next one, so pipelined requests come out in order. After a `.head` event
 /// the caller decides whether the body should be read at all (for `Expect: 100-continue`) and
-/// calls `startBody(maxBodyBytes:)` to go on, which is also where a declared length over the
-/// body limit is refused; the `.body` event then carries the whole body. Buffering is bounded
-/// by the limits: nothing is ever sized from `Content-Length`.
+/// calls `startBody(maxBodyBytes:streams:)` to go on, which is also where a declared length
+/// over the body limit is refused; the `.body` event then carries the whole body, or, when the
+/// body streams, `.bodyPart` events carry it as it arrives and `.body` its last piece.
+/// Buffering is bounded by the limits: nothing is ever sized from `Content-Length`.
 ///
 /// After `next()` throws, the decoder is spent: the connection must be closed.
 package struct RequestDecoder {
@@ -14,8 +15,11 @@ package struct RequestDecoder {
     package enum Event: Equatable {
         /// A complete, valid header section and how its body is delimited.
         case head(RequestHead, BodyFraming)
-        /// The complete body of the request whose head came last (empty when there is none).
+        /// The complete body of the request whose head came last (empty when there is none);
+        /// for a streamed body, its last piece (possibly empty).
         case body([UInt8])
+        /// A non-empty piece of a streamed body that has not ended yet.
+        case bodyPart([UInt8])
     }
 
     private enum State {
@@ -36,6 +40,8 @@ package struct RequestDecoder {
     /// Index of the first byte in `buffer` not yet consumed.
     private var start = 0
     private var body: [UInt8] = []
+    /// Whether the current body is handed out in pieces (`startBody(streams:)`).
+    private var streamsBody = false
     /// Offsets, relative to `start`, of the head scan: bytes examined, request-line end.
     private var scanned = 0
     private var requestLineEnd: Int?
@@ -64,13 +70,16 @@ package struct RequestDecoder {
     ///
     /// - Parameter maxBodyBytes: the body limit for this request (a route may allow more or
     ///   less than the default); nil means `limits.maxBodyBytes`.
+    ///   - streams: hands the body out in `.bodyPart` pieces as it arrives instead of
+    ///     gathering it, so that it need not fit in memory; the limit applies all the same.
     /// - Throws: `HTTPParseError` 413 when the declared `Content-Length` is over the limit; the
     ///   decoder is then spent, as after any error.
-    package mutating func startBody(maxBodyBytes: Int? = nil) throws(HTTPParseError) {
+    package mutating func startBody(maxBodyBytes: Int? = nil, streams: Bool = false) throws(HTTPParseError) {
         guard case .awaitingBodyStart(let framing) = self.state else {
             preconditionFailure("startBody() called in state \(self.state)")
         }
         let limit = maxBodyBytes ?? self.limits.maxBodyBytes
+        self.streamsBody = streams
         switch framing {
         case .length(let length):
             guard length <= limit else {
@@ -99,7 +108,7 @@ package struct RequestDecoder {
             case .chunked(var decoder):
                 let isDone = try decoder.decode(self.buffer, start: &self.start, into: &self.body)
                 self.state = .chunked(decoder)
-                return isDone ? self.finishBody() : nil
+                return isDone ? self.finishBody() : self.takeBodyPart()
             }
         } catch {
             self.state = .failed
@@ -131,14 +140,23 @@ package struct RequestDecoder {
         self.start += count
         guard count == remaining else {
             self.state = .fixedLength(remaining: remaining - count)
-            return nil
+            return self.takeBodyPart()
         }
         return self.finishBody()
+    }
+
+    /// The body gathered so far as a `.bodyPart`, when the body streams and has some.
+    private mutating func takeBodyPart() -> Event? {
+        guard self.streamsBody && !self.body.isEmpty else { return nil }
+        let part = self.body
+        self.body = []
+        return .bodyPart(part)
     }
 
     private mutating func finishBody() -> Event {
         let body = self.body
         self.body = []
+        self.streamsBody = false
         self.state = .head
         return .body(body)
     }

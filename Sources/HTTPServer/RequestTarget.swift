@@ -25,33 +25,42 @@ package struct RequestTarget: Sendable, Equatable {
         guard !target.utf8.contains(UInt8(ascii: "#")) else {
             throw .badRequest("request target must not contain a fragment")
         }
-        let originForm = try Self.originForm(of: target)
-        let parts = originForm.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-        let rawPath = parts[0].dropFirst()
+        // Split on the UTF-8 bytes: the delimiters are ASCII, and splitting on Characters
+        // would pay for grapheme breaking on every request.
+        let originForm = try Self.originForm(of: target).utf8
+        let questionMark = originForm.firstIndex(of: UInt8(ascii: "?"))
+        let pathEnd = questionMark ?? originForm.endIndex
+        let rawPath = originForm[originForm.index(after: originForm.startIndex)..<pathEnd]
 
         var segments: [String] = []
-        for rawSegment in rawPath.split(separator: "/", omittingEmptySubsequences: false) {
-            guard let segment = percentDecoded(rawSegment, plusAsSpace: false) else {
+        var hasEscapes = false
+        for rawSegment in rawPath.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false) {
+            guard let segment = percentDecoded(Substring(rawSegment), plusAsSpace: false) else {
                 throw .badRequest("invalid percent-encoding in request path")
             }
+            hasEscapes = hasEscapes || segment.utf8.count != rawSegment.count
             segments.append(segment)
         }
 
         var query: [String: String] = [:]
-        if parts.count == 2 {
-            for pair in parts[1].split(separator: "&") {
-                let nameAndValue = pair.split(
-                    separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                guard let name = percentDecoded(nameAndValue[0], plusAsSpace: true),
-                    let value = percentDecoded(
-                        nameAndValue.dropFirst().first ?? "", plusAsSpace: true)
+        if let questionMark {
+            let rawQuery = originForm[originForm.index(after: questionMark)...]
+            for pair in rawQuery.split(separator: UInt8(ascii: "&")) {
+                let equals = pair.firstIndex(of: UInt8(ascii: "="))
+                let rawName = pair[..<(equals ?? pair.endIndex)]
+                let rawValue = pair[(equals.map { pair.index(after: $0) } ?? pair.endIndex)...]
+                guard let name = percentDecoded(Substring(rawName), plusAsSpace: true),
+                    let value = percentDecoded(Substring(rawValue), plusAsSpace: true)
                 else {
                     throw .badRequest("invalid percent-encoding in query string")
                 }
                 query[name] = value
             }
         }
-        self.init(path: "/" + segments.joined(separator: "/"), segments: segments, query: query)
+        // Without escapes the decoded path is the raw one.
+        let path =
+            hasEscapes ? "/" + segments.joined(separator: "/") : String(Substring(originForm[..<pathEnd]))
+        self.init(path: path, segments: segments, query: query)
     }
 
     private init(path: String, segments: [String], query: [String: String]) {

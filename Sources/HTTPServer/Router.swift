@@ -5,6 +5,10 @@ import Synchronization
 /// 500).
 package typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 
+/// Decides, on the event loop, whether a complete request's handler runs right there
+/// (`Router.add(runsOnEventLoopWhen:)`). Must itself be cheap and never block.
+package typealias EventLoopCondition = @Sendable (HTTPRequest) -> Bool
+
 /// The outcome of looking a request up in a `Router`.
 package enum RouteMatch: Sendable {
     /// A route matched; `parameters` holds the decoded `:name` segments.
@@ -36,7 +40,8 @@ package final class Router: Sendable {
         let pattern: String
         let segments: [Segment]
         let maxBodyBytes: Int?
-        let runsOnEventLoop: Bool
+        let eventLoopCondition: EventLoopCondition?
+        let spoolsBody: Bool
         let handler: Handler
     }
 
@@ -45,8 +50,10 @@ package final class Router: Sendable {
         let match: RouteMatch
         /// The route's own body limit; nil for the server's.
         var maxBodyBytes: Int? = nil
-        /// Whether the handler runs on the event loop thread.
-        var runsOnEventLoop = false
+        /// When the handler runs on the event loop thread; nil for never.
+        var eventLoopCondition: EventLoopCondition? = nil
+        /// Whether the body goes to a file rather than into memory.
+        var spoolsBody = false
     }
 
     /// The registered routes in the order added; guarded by its own lock.
@@ -68,12 +75,21 @@ package final class Router: Sendable {
     ///   - runsOnEventLoop: runs the handler on the event loop thread itself instead of a
     ///     worker thread, saving two thread hand-offs per request. Only for handlers that
     ///     never block and return within microseconds (a health check, a constant answer):
-    ///     while one runs, no other connection is served. A stream it returns still runs on a
-    ///     worker thread, and a response the socket cannot take at once is finished later
-    ///     without blocking.
+    ///     while one runs, no other connection is served. When several such requests are ready
+    ///     at once, some run on the loop's one helper thread instead (`LoopHelper`). A stream it
+    ///     returns still runs on a worker thread, and a response the socket cannot take at once
+    ///     is finished later without blocking.
+    ///   - runsOnEventLoopWhen: runs the handler on the event loop for the requests this
+    ///     condition accepts (asked on the loop once the body is complete), and on a worker
+    ///     thread for the others; for a handler that is quick only for small inputs.
+    ///   - spoolsBody: writes the body to a temporary file in the server's `spoolDirectory` as
+    ///     it arrives, instead of holding it in memory; the handler finds it in
+    ///     `HTTPRequest.bodyFile` (and `body` empty). For uploads: memory stays bounded by the
+    ///     read buffer whatever the body's size.
     package func add(
         _ method: String, _ pattern: String, maxBodyBytes: Int? = nil,
-        runsOnEventLoop: Bool = false, _ handler: @escaping Handler
+        runsOnEventLoop: Bool = false, runsOnEventLoopWhen condition: EventLoopCondition? = nil,
+        spoolsBody: Bool = false, _ handler: @escaping Handler
     ) {
         precondition((maxBodyBytes ?? 1) > 0, "route \(method) \(pattern): maxBodyBytes must be > 0")
         precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
@@ -85,9 +101,11 @@ package final class Router: Sendable {
             !names.contains("") && Set(names).count == names.count,
             "route pattern '\(pattern)' has an empty or repeated parameter name")
 
+        let always: EventLoopCondition = { _ in true }
         let route = Route(
             method: method, pattern: pattern, segments: segments, maxBodyBytes: maxBodyBytes,
-            runsOnEventLoop: runsOnEventLoop, handler: handler)
+            eventLoopCondition: runsOnEventLoop ? always : condition, spoolsBody: spoolsBody,
+            handler: handler)
         self.table.withLock { routes in
             precondition(
                 !routes.contains { $0.method == method && $0.segments == segments },
@@ -120,25 +138,36 @@ package final class Router: Sendable {
     }
 
     /// Looks up decoded path segments and also returns the matched route's options.
+    ///
+    /// Runs for every request on the event loop, so it binds routes in place under the lock
+    /// rather than copying them.
     func lookup(method: String, segments: [String]) -> Lookup {
-        let candidates = self.table.withLock { $0 }.compactMap { route in
-            Self.bind(route.segments, to: segments).map { (route: route, parameters: $0) }
-        }
-        guard !candidates.isEmpty else { return Lookup(match: .notFound) }
-
-        func best(for method: String) -> (route: Route, parameters: [String: String])? {
-            candidates.filter { $0.route.method == method }.max {
-                Self.isLessSpecific($0.route.segments, than: $1.route.segments)
+        self.table.withLock { routes in
+            var candidates: [(index: Int, parameters: [String: String])] = []
+            // By index, not by value: copying each `Route` would retain its five references.
+            for index in routes.indices where routes[index].segments.count == segments.count {
+                if let parameters = Self.bind(routes[index].segments, to: segments) {
+                    candidates.append((index, parameters))
+                }
             }
+            guard !candidates.isEmpty else { return Lookup(match: .notFound) }
+
+            func best(for method: String) -> (index: Int, parameters: [String: String])? {
+                candidates.filter { routes[$0.index].method == method }.max {
+                    Self.isLessSpecific(routes[$0.index].segments, than: routes[$1.index].segments)
+                }
+            }
+            if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
+                let route = routes[hit.index]
+                return Lookup(
+                    match: .matched(route.handler, parameters: hit.parameters),
+                    maxBodyBytes: route.maxBodyBytes, eventLoopCondition: route.eventLoopCondition,
+                    spoolsBody: route.spoolsBody)
+            }
+            var allowed = Set(candidates.map { routes[$0.index].method })
+            if allowed.contains("GET") { allowed.insert("HEAD") }
+            return Lookup(match: .methodNotAllowed(allowed: Self.ordered(allowed)))
         }
-        if let hit = best(for: method) ?? (method == "HEAD" ? best(for: "GET") : nil) {
-            return Lookup(
-                match: .matched(hit.route.handler, parameters: hit.parameters),
-                maxBodyBytes: hit.route.maxBodyBytes, runsOnEventLoop: hit.route.runsOnEventLoop)
-        }
-        var allowed = Set(candidates.map(\.route.method))
-        if allowed.contains("GET") { allowed.insert("HEAD") }
-        return Lookup(match: .methodNotAllowed(allowed: Self.ordered(allowed)))
     }
 
     // MARK: - Matching

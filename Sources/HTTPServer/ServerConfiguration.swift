@@ -22,6 +22,10 @@ package struct ServerConfiguration: Sendable {
     package var writeTimeoutSeconds: Double = 30
     /// The most connections served at once; one more gets 503 with `Retry-After` and is closed.
     package var maxConnections: Int = 1024
+    /// Where bodies of routes that spool them (`Router.add(spoolsBody:)`) are written while
+    /// they arrive. A handler moving the file elsewhere renames it, so the directory is best
+    /// on the same file system as the files' final place.
+    package var spoolDirectory: String = "/tmp"
 
     /// The defaults above.
     package init() {}

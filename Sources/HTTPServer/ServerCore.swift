@@ -26,6 +26,8 @@ final class ServerCore: Sendable {
     let wakePipe: WakePipe
     /// The threads that run handlers and write responses.
     let workers = WorkerPool(name: "saed.http.worker")
+    /// The thread that shares the loop's own requests when several are ready at once.
+    let helper = LoopHelper()
     /// Stream writers that asked for heartbeats.
     let heartbeats: HeartbeatRegistry
     private let logger: (@Sendable (String) -> Void)?

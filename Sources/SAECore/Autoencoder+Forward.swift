@@ -54,8 +54,8 @@ extension Autoencoder {
             (code + row * hiddenSize).update(from: p.bEnc, count: hiddenSize)
         }
         BLAS.gemm(
-            transposeA: false, transposeB: true, m: rows, n: hiddenSize, k: inputSize,
-            a: input, b: p.wEncT, beta: 1, c: code)
+            transposeA: false, transposeB: p.isEncoderTransposed, m: rows, n: hiddenSize,
+            k: inputSize, a: input, b: p.wEncT, beta: 1, c: code)
         buffers.preActivation?.update(from: code, count: rows * hiddenSize)
 
         select(selection, code: code, rows: rows, hiddenSize: hiddenSize, buffers: buffers)
@@ -144,10 +144,8 @@ extension Autoencoder {
         var scratch = [Float](
             repeating: 0, count: selection.isSelective ? rows * hiddenSize : hiddenSize)
         var centered = [Float](repeating: 0, count: config.subtractsDecoderBias ? x.count : 0)
-        let flat = flatParameters()
-        let layout = ParameterLayout(config)
         x.withUnsafeBufferPointer { x in
-            flat.withUnsafeBufferPointer { flat in
+            withParameterPointers { parameters in
                 code.withUnsafeMutableBufferPointer { code in
                     scratch.withUnsafeMutableBufferPointer { scratch in
                         centered.withUnsafeMutableBufferPointer { centered in
@@ -158,15 +156,33 @@ extension Autoencoder {
                                 scratchCount: scratch.count)
                             _ = Self.encodeKernel(
                                 x: x.baseAddress!, rows: rows, config: config,
-                                selection: selection,
-                                parameters: ParameterPointers(flat.baseAddress!, layout),
-                                buffers: buffers)
+                                selection: selection, parameters: parameters, buffers: buffers)
                         }
                     }
                 }
             }
         }
         return code
+    }
+
+    /// Calls `body` with pointers to the model's own arrays (`W_enc` untransposed), so that
+    /// inference reads the weights in place instead of copying them into the flat layout.
+    private func withParameterPointers<Result>(
+        _ body: (ParameterPointers) -> Result
+    ) -> Result {
+        wEnc.withUnsafeBufferPointer { wEnc in
+            bEnc.withUnsafeBufferPointer { bEnc in
+                wDec.withUnsafeBufferPointer { wDec in
+                    bDec.withUnsafeBufferPointer { bDec in
+                        // safe: a model's arrays are non-empty (checked by the callers)
+                        body(
+                            ParameterPointers(
+                                wEnc: wEnc.baseAddress!, bEnc: bEnc.baseAddress!,
+                                wDec: wDec.baseAddress!, bDec: bDec.baseAddress!))
+                    }
+                }
+            }
+        }
     }
 
     /// Decodes a batch: returns `rows × inputSize` outputs `decoderAct(h · W_dec + b_dec)`.

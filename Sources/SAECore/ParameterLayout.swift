@@ -36,18 +36,36 @@ struct ParameterLayout: Sendable, Equatable {
     var hasSeparateDecoder: Bool { !hasTiedWeights }
 }
 
-/// Read-only pointers to each tensor of a flat parameter vector.
+/// Read-only pointers to each tensor of a flat parameter vector, or of a model's own arrays.
 struct ParameterPointers {
+    /// The encoder matrix: `W_encᵀ` (H × D) in a flat vector, or `W_enc` (D × H) as
+    /// `Autoencoder` stores it; ``isEncoderTransposed`` says which.
     let wEncT: UnsafePointer<Float>
     let bEnc: UnsafePointer<Float>
     let wDec: UnsafePointer<Float>
     let bDec: UnsafePointer<Float>
+    /// True when ``wEncT`` is `W_encᵀ` (the flat layout), false when it is `W_enc` itself.
+    let isEncoderTransposed: Bool
 
     init(_ base: UnsafePointer<Float>, _ layout: ParameterLayout) {
         wEncT = base + layout.wEncT.lowerBound
         bEnc = base + layout.bEnc.lowerBound
         wDec = base + layout.wDec.lowerBound
         bDec = base + layout.bDec.lowerBound
+        isEncoderTransposed = true
+    }
+
+    /// Points at a model's arrays as stored, `W_enc` untransposed (D × H): inference then
+    /// needs no flat copy of the parameters.
+    init(
+        wEnc: UnsafePointer<Float>, bEnc: UnsafePointer<Float>, wDec: UnsafePointer<Float>,
+        bDec: UnsafePointer<Float>
+    ) {
+        self.wEncT = wEnc
+        self.bEnc = bEnc
+        self.wDec = wDec
+        self.bDec = bDec
+        self.isEncoderTransposed = false
     }
 }
 

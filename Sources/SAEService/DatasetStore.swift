@@ -1,4 +1,5 @@
 import Foundation
+import HTTPServer
 import SAECore
 import Synchronization
 
@@ -11,6 +12,7 @@ package enum DatasetFormat: String, Codable, Sendable, CaseIterable {
     ///
     /// Throws 400 `invalid_field` for an unknown `format` value and 415
     /// `unsupported_media_type` for a content type or body that is none of the three.
+    /// `body` may be just the upload's first bytes (4 KiB are enough to sniff).
     package static func detect(query: String?, contentType: String?, body: [UInt8]) throws -> DatasetFormat {
         if let query {
             guard let format = DatasetFormat(rawValue: query.lowercased()) else {
@@ -66,7 +68,7 @@ package struct DatasetInfo: Codable, Sendable, Equatable {
 /// Uploaded datasets: one file each under `uploads/` in the datasets directory, and one row
 /// each in the store's `datasets` table.
 ///
-/// An upload is written atomically, loaded once to prove it reads (and to learn its rows and
+/// An upload is written atomically, read through once to prove it reads (and to learn its rows and
 /// width), and only then recorded; a dataset exists once its row is committed. Files left by
 /// an upload that never got its row (a crash in between) are removed at start.
 package final class DatasetStore: Sendable {
@@ -109,18 +111,46 @@ package final class DatasetStore: Sendable {
     /// `format`, naming the upload rather than the file it was written to; `unavailable` (503)
     /// when the file or its row cannot be written. Nothing is left behind on failure.
     package func add(_ bytes: [UInt8], format: DatasetFormat, name: String?) throws -> DatasetInfo {
+        try add(format: format, name: name, head: Array(bytes.prefix(2)), byteCount: bytes.count) { url in
+            try AtomicFile.write(bytes, to: url)
+        }
+    }
+
+    /// Stores an upload the server spooled to disk as a new dataset, moving the file into
+    /// place (no copy on one file system) rather than reading it into memory.
+    ///
+    /// `head` is the file's first bytes (at least two, for gzip). Errors as for `add(_:format:name:)`.
+    package func add(spooled file: BodyFile, head: [UInt8], format: DatasetFormat, name: String?) throws -> DatasetInfo {
+        try add(format: format, name: name, head: head, byteCount: file.byteCount) { url in
+            try Self.syncFile(atPath: file.path)
+            do {
+                try file.move(to: url.path)
+            } catch let error as BodyFileError where error.errno == EXDEV {
+                // The spool is on another file system: copy, then sync the copy.
+                try FileManager.default.copyItem(atPath: file.path, toPath: url.path)
+                try Self.syncFile(atPath: url.path)
+            }
+            try Self.syncFile(atPath: url.deletingLastPathComponent().path)
+        }
+    }
+
+    /// Writes the dataset's file with `place`, proves it loads, and records it.
+    private func add(
+        format: DatasetFormat, name: String?, head: [UInt8], byteCount: Int, place: (URL) throws -> Void
+    ) throws -> DatasetInfo {
         let id = JobManager.newID(prefix: "ds")
-        let compressed = format == .idx && bytes.starts(with: [0x1F, 0x8B])
+        let compressed = format == .idx && head.starts(with: [0x1F, 0x8B])
         let fileName = id + "." + format.rawValue + (compressed ? ".gz" : "")
         let url = uploads.appendingPathComponent(fileName)
         do {
-            try AtomicFile.write(bytes, to: url)
+            try place(url)
         } catch {
+            try? FileManager.default.removeItem(at: url)
             logger.error("dataset write failed", ["dataset.id": id, "error": "\(error)"])
             throw ServiceError.unavailable("the upload could not be stored; nothing was kept")
         }
 
-        let dataset: Dataset
+        let dataset: DatasetShape
         do {
             if compressed {
                 let expanded = try IDX.declaredDataBytes(contentsOf: url)
@@ -131,7 +161,7 @@ package final class DatasetStore: Sendable {
                             + "\(maxExpandedBytes) bytes (limits.max_upload_bytes); nothing was kept")
                 }
             }
-            dataset = try Self.load(url, format: format)
+            dataset = try Self.inspect(url, format: format)
         } catch let error as DataError {
             try? FileManager.default.removeItem(at: url)
             let label = name.map { "uploaded dataset \"\($0)\"" } ?? "the uploaded dataset"
@@ -142,7 +172,7 @@ package final class DatasetStore: Sendable {
 
         let info = DatasetInfo(
             id: id, name: name, format: format, compressed: compressed, rows: dataset.rows, width: dataset.width,
-            bytes: bytes.count, createdAt: Date(), path: Self.folder + "/" + fileName)
+            bytes: byteCount, createdAt: Date(), path: Self.folder + "/" + fileName)
         do {
             try database.execute(
                 "INSERT INTO datasets (id, created_at, info) VALUES (?, ?, ?)",
@@ -190,14 +220,32 @@ package final class DatasetStore: Sendable {
         }
     }
 
+    /// Flushes a file (or directory) to disk, so that a recorded upload survives a power cut.
+    private static func syncFile(atPath path: String) throws {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let name = (path as NSString).lastPathComponent
+        guard descriptor >= 0 else {
+            throw DataError.writeFailed(file: name, reason: String(cString: strerror(errno)))
+        }
+        defer { close(descriptor) }
+        if fsync(descriptor) != 0 && errno != EINVAL && errno != ENOTSUP {
+            throw DataError.writeFailed(file: name, reason: String(cString: strerror(errno)))
+        }
+    }
+
     /// The number of recorded datasets.
     package var count: Int { infos.withLock { $0.count } }
 
-    private static func load(_ url: URL, format: DatasetFormat) throws -> Dataset {
+    /// The shape of a stored upload, checked as a job would load it. IDX and NPY are read
+    /// through in blocks without being kept (an upload of any size costs a megabyte); CSV is
+    /// loaded, once.
+    private static func inspect(_ url: URL, format: DatasetFormat) throws -> DatasetShape {
         switch format {
-        case .idx: try IDX.load(contentsOf: url)
-        case .npy: try NPY.load(contentsOf: url)
-        case .csv: try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
+        case .idx: return try IDX.inspect(contentsOf: url)
+        case .npy: return try NPY.inspect(contentsOf: url)
+        case .csv:
+            let dataset = try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
+            return DatasetShape(rows: dataset.rows, width: dataset.width)
         }
     }
 

@@ -151,6 +151,7 @@ extension MatrixJSON {
         mutating func parseMatrix() throws -> (rows: Int, values: [Float]) {
             index += 1  // '['
             var values: [Float] = []
+            values.reserveCapacity(width)
             var rows = 0
             skipSpace()
             if peek() == UInt8(ascii: "]") {
@@ -183,16 +184,19 @@ extension MatrixJSON {
             if peek() != UInt8(ascii: "]") {
                 while true {
                     skipSpace()
-                    let path = "\(field)[\(row)][\(count)]"
+                    // The path is only spelt out for an error: building it per value would
+                    // cost more than parsing the value.
                     guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
                         let start = index
                         try skipValue()
                         let value = try JSONValue.parse(Array(bytes[start..<index]))
-                        throw ServiceError.invalidField(path: path, message: "must be a number, got \(value.typeName)")
+                        throw ServiceError.invalidField(
+                            path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
                     }
-                    let number = try parseNumber()
+                    let number = try parsePlainNumber() ?? parseNumber()
                     guard number.isFinite else {
-                        throw ServiceError.invalidField(path: path, message: "must be finite (a float32), got \(number)")
+                        throw ServiceError.invalidField(
+                            path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
                     }
                     if count < width { values.append(number) }
                     count += 1
@@ -207,22 +211,43 @@ extension MatrixJSON {
             }
         }
 
-        /// A JSON number, checked against the grammar, converted with `strtof`.
+        /// A JSON number, checked against the grammar and rounded to the nearest float.
+        ///
+        /// Most numbers take `DecimalScan`'s exact fast path; the rest go to `strtof`. The scan
+        /// is one pass over the bytes, as this runs for every value of every row.
         mutating func parseNumber() throws -> Float {
             let start = index
-            if peek() == UInt8(ascii: "-") { index += 1 }
-            guard digits() > 0 else { throw malformed("a number has no digits") }
-            if peek() == UInt8(ascii: ".") {
+            var scan = DecimalScan()
+            if index < bytes.count && bytes[index] == UInt8(ascii: "-") {
+                scan.isNegative = true
                 index += 1
-                guard digits() > 0 else { throw malformed("a number has no digits after '.'") }
             }
-            if peek() == UInt8(ascii: "e") || peek() == UInt8(ascii: "E") {
+            guard scanDigits(into: &scan, isFraction: false) > 0 else { throw malformed("a number has no digits") }
+            if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
                 index += 1
-                if peek() == UInt8(ascii: "+") || peek() == UInt8(ascii: "-") { index += 1 }
-                guard digits() > 0 else { throw malformed("a number has no exponent digits") }
+                guard scanDigits(into: &scan, isFraction: true) > 0 else {
+                    throw malformed("a number has no digits after '.'")
+                }
+            }
+            if index < bytes.count && (bytes[index] | 0x20) == UInt8(ascii: "e") {
+                index += 1
+                var isNegative = false
+                if index < bytes.count && (bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-")) {
+                    isNegative = bytes[index] == UInt8(ascii: "-")
+                    index += 1
+                }
+                var exponent = 0
+                let digitsStart = index
+                while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+                    exponent = min(exponent * 10 + Int(digit), 100_000)
+                    index += 1
+                }
+                guard index > digitsStart else { throw malformed("a number has no exponent digits") }
+                scan.exponent += isNegative ? -exponent : exponent
             }
             let length = index - start
             guard length < 64 else { throw malformed("a number is longer than 63 characters") }
+            if let value = scan.exactValue { return value }
             return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
                 for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
                 text[length] = 0
@@ -230,9 +255,104 @@ extension MatrixJSON {
             }
         }
 
-        mutating func digits() -> Int {
+        /// The common shape of number, `-?digits(.digits)?` with at most 18 digits and no
+        /// exponent, read in one tight pass over the bytes; nil, with nothing consumed, for
+        /// anything else (which `parseNumber` then reads or reports).
+        ///
+        /// Such a number is an integer below 10^18 times 10^-(fraction digits). When the
+        /// integer fits in 53 bits and there are at most 22 fraction digits, this gives the
+        /// float `DecimalScan` gives, by the same arithmetic: the correctly rounded float.
+        @inline(__always)
+        mutating func parsePlainNumber() -> Float? {
+            guard let base = bytes.baseAddress else { return nil }
+            let end = bytes.count
+            var position = index
+            let isNegative = position < end && base[position] == UInt8(ascii: "-")
+            if isNegative { position += 1 }
+            var significand: UInt64 = 0
+            var digits = scanDigitRun(base, end: end, at: &position, into: &significand)
+            guard digits > 0 else { return nil }
+            var fractionDigits = 0
+            if position < end && base[position] == UInt8(ascii: ".") {
+                position += 1
+                fractionDigits = scanDigitRun(base, end: end, at: &position, into: &significand)
+                guard fractionDigits > 0 else { return nil }
+                digits += fractionDigits
+            }
+            // Beyond 18 digits the significand may have wrapped; `parseNumber` reads it.
+            guard digits <= 18, significand <= 1 << 53, fractionDigits <= 22 else { return nil }
+            if position < end && (base[position] | 0x20) == UInt8(ascii: "e") { return nil }
+            index = position
+            var value = Double(significand)
+            if fractionDigits > 0 && significand != 0 {
+                value =
+                    DecimalScan.nearlyExactProduct(value, exponent: -fractionDigits)
+                    ?? value / DecimalScan.powerOfTen(UInt(fractionDigits))
+            }
+            return isNegative ? -Float(value) : Float(value)
+        }
+
+        /// Appends the run of ASCII digits at `position` to `significand` (which wraps past
+        /// 19 digits; the caller counts them) and moves past it; returns the run's length.
+        ///
+        /// Eight bytes are examined at once while eight remain: a byte is a digit when its high
+        /// nibble is 3 both as it is and after adding 6 (which carries out of '0'...'9' only
+        /// from ':' up). A carry out of a byte of 0xFA or more can only disturb the bytes after
+        /// it, which lie past the run's end. The run's digits then combine pairwise, in three
+        /// multiplications, into one number.
+        @inline(__always)
+        func scanDigitRun(
+            _ base: UnsafePointer<UInt8>, end: Int, at position: inout Int, into significand: inout UInt64
+        ) -> Int {
+            let start = position
+            while end - position >= 8 {
+                let chunk = UInt64(littleEndian: UnsafeRawPointer(base + position).loadUnaligned(as: UInt64.self))
+                let high = chunk & 0xF0F0_F0F0_F0F0_F0F0
+                let raised = (chunk &+ 0x0606_0606_0606_0606) & 0xF0F0_F0F0_F0F0_F0F0
+                let nonDigits = (high ^ 0x3030_3030_3030_3030) | (raised ^ 0x3030_3030_3030_3030)
+                let count = nonDigits.trailingZeroBitCount / 8
+                guard count > 0 else { return position - start }
+                // The run's digits in the top bytes, the first digit lowest; zero bytes below
+                // them read as leading zeros.
+                var value = (chunk & 0x0F0F_0F0F_0F0F_0F0F) << (64 - 8 * count)
+                value = ((value & 0x0F0F_0F0F_0F0F_0F0F) &* (10 << 8 + 1)) >> 8
+                value = ((value & 0x00FF_00FF_00FF_00FF) &* (100 << 16 + 1)) >> 16
+                value = ((value & 0x0000_FFFF_0000_FFFF) &* (10_000 << 32 + 1)) >> 32
+                significand = significand &* Self.powerOfTen(count) &+ value
+                position += count
+                if count < 8 { return position - start }
+            }
+            while position < end, case let digit = base[position] &- 48, digit < 10 {
+                significand = significand &* 10 &+ UInt64(digit)
+                position += 1
+            }
+            return position - start
+        }
+
+        /// 10^`count` for `count` in 1...8.
+        @inline(__always)
+        static func powerOfTen(_ count: Int) -> UInt64 {
+            switch count {
+            case 1: 10
+            case 2: 100
+            case 3: 1_000
+            case 4: 10_000
+            case 5: 100_000
+            case 6: 1_000_000
+            case 7: 10_000_000
+            default: 100_000_000
+            }
+        }
+
+        /// Reads a run of digits into `scan` (as fraction digits when `isFraction`); returns
+        /// how many there were.
+        mutating func scanDigits(into scan: inout DecimalScan, isFraction: Bool) -> Int {
             let start = index
-            while let byte = peek(), byte >= 48 && byte <= 57 { index += 1 }
+            while index < bytes.count, case let digit = bytes[index] &- 48, digit < 10 {
+                scan.append(digit: digit)
+                index += 1
+            }
+            if isFraction { scan.exponent -= index - start }
             return index - start
         }
 
@@ -303,6 +423,130 @@ extension MatrixJSON {
 
         func malformed(_ what: String) -> ServiceError {
             .malformedJSON("the request body is not valid JSON: \(what) at byte \(index)")
+        }
+    }
+}
+
+/// A decimal number as digits and a power of ten, gathered while scanning, with an exact
+/// conversion for the common case.
+///
+/// When the significand fits in 53 bits and the power of ten is at most 22 in magnitude,
+/// both are exact doubles, so one IEEE multiplication or division gives the correctly
+/// rounded double (Clinger's fast path). Rounding that double to float is then correct too:
+/// rounding an exact operation's result first to 53 and then to 24 bits equals rounding it
+/// to 24 bits directly, because 53 ≥ 2 × 24 + 2 (Figueroa, 1995). Anything else (long
+/// significands, large exponents) is left to `strtof`.
+struct DecimalScan {
+    var isNegative = false
+    /// The digits read so far, as an integer.
+    var significand: UInt64 = 0
+    /// The power of ten to scale `significand` by.
+    var exponent = 0
+    /// Set once a digit did not fit: the fast path no longer applies.
+    var isInexact = false
+
+    /// Above this, one more digit may take the significand past 2^53.
+    private static let maxBeforeDigit: UInt64 = ((1 << 53) - 9) / 10
+
+    mutating func append(digit: UInt8) {
+        if significand <= Self.maxBeforeDigit {
+            significand = significand * 10 + UInt64(digit)
+        } else {
+            isInexact = true
+        }
+    }
+
+    /// The float nearest to the number, or nil when the fast path does not apply.
+    var exactValue: Float? {
+        guard !isInexact else { return nil }
+        var value = Double(significand)
+        if significand != 0 && exponent != 0 {
+            guard exponent >= -22 && exponent <= 22 else { return nil }
+            if exponent > 0 {
+                value *= Self.powerOfTen(exponent.magnitude)
+            } else if let product = Self.nearlyExactProduct(value, exponent: exponent) {
+                value = product
+            } else {
+                value /= Self.powerOfTen(exponent.magnitude)
+            }
+        }
+        let float = Float(value)
+        return isNegative ? -float : float
+    }
+
+    /// `value × 10^exponent` (exponent in -22..<0) by multiplying with the double nearest to
+    /// 10^exponent, when that is sure to round to the same float as the exact quotient; nil
+    /// when it might not, for the division to decide.
+    ///
+    /// A multiplication costs a fraction of a division. The product is within 2 ulps (double)
+    /// of the exact value: 10^exponent is off by at most half an ulp, the rounding of the
+    /// product adds another half. Rounding to float goes wrong only when that distance spans
+    /// a float rounding boundary (the midpoint between two floats), which shows in the 29
+    /// low mantissa bits the float drops: they must not lie within a few units of half.
+    @inline(__always)
+    static func nearlyExactProduct(_ value: Double, exponent: Int) -> Double? {
+        let product = value * Self.negativePowerOfTen(exponent.magnitude)
+        let dropped = product.bitPattern & ((1 << 29) - 1)
+        let distance = dropped > (1 << 28) ? dropped - (1 << 28) : (1 << 28) - dropped
+        return distance > 4 ? product : nil
+    }
+
+    /// The double nearest to 10^-`power`, for `power` in 1...22.
+    @inline(__always)
+    private static func negativePowerOfTen(_ power: UInt) -> Double {
+        switch power {
+        case 1: 1e-1
+        case 2: 1e-2
+        case 3: 1e-3
+        case 4: 1e-4
+        case 5: 1e-5
+        case 6: 1e-6
+        case 7: 1e-7
+        case 8: 1e-8
+        case 9: 1e-9
+        case 10: 1e-10
+        case 11: 1e-11
+        case 12: 1e-12
+        case 13: 1e-13
+        case 14: 1e-14
+        case 15: 1e-15
+        case 16: 1e-16
+        case 17: 1e-17
+        case 18: 1e-18
+        case 19: 1e-19
+        case 20: 1e-20
+        case 21: 1e-21
+        default: 1e-22
+        }
+    }
+
+    /// 10^`power` for `power` in 0...22, each exact in a double.
+    @inline(__always)
+    static func powerOfTen(_ power: UInt) -> Double {
+        switch power {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        case 10: 1e10
+        case 11: 1e11
+        case 12: 1e12
+        case 13: 1e13
+        case 14: 1e14
+        case 15: 1e15
+        case 16: 1e16
+        case 17: 1e17
+        case 18: 1e18
+        case 19: 1e19
+        case 20: 1e20
+        case 21: 1e21
+        default: 1e22
         }
     }
 }

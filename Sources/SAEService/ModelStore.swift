@@ -314,6 +314,12 @@ package final class ModelStore: Sendable {
         return ServedModel(model, info: try info(id: id))
     }
 
+    /// The model's configuration when its weights are in memory already; nil when they are
+    /// not (or there is no such model). Never touches the disk.
+    package func loadedConfig(id: String) -> AutoencoderConfig? {
+        state.withLock { $0.loaded[id]?.config }
+    }
+
     /// The model's weights, read from disk on first use.
     package func model(id: String) throws -> Autoencoder {
         let cached = state.withLock { ($0.infos[id] != nil, $0.loaded[id]) }

@@ -13,17 +13,32 @@ extension Routes {
 
     /// `POST /v1/datasets?format=&name=`: the body is an IDX (raw or gzip), NPY or CSV file.
     /// Answers 201 with `Location` and the dataset's id, rows and width.
+    ///
+    /// The server spools the body to disk as it arrives (up to `max_upload_bytes`), and the
+    /// file is moved into the datasets directory, so an upload never sits whole in memory.
     private func uploadDataset(_ request: HTTPRequest) throws -> HTTPResponse {
         let name = try Self.nameQuery(request)
-        guard !request.body.isEmpty else {
+        let byteCount = request.bodyFile?.byteCount ?? request.body.count
+        guard byteCount > 0 else {
             throw ServiceError.invalidField(path: "(body)", message: "is empty; send the dataset file as the body")
         }
+        let head = try request.bodyFile.map { try Self.firstBytes(of: $0, count: 4096) } ?? Array(request.body.prefix(4096))
         let format = try DatasetFormat.detect(
-            query: request.query["format"], contentType: request.headers["Content-Type"], body: request.body)
-        let info = try service.uploads.add(request.body, format: format, name: name)
+            query: request.query["format"], contentType: request.headers["Content-Type"], body: head)
+        let info = try request.bodyFile.map { try service.uploads.add(spooled: $0, head: head, format: format, name: name) }
+            ?? service.uploads.add(request.body, format: format, name: name)
         var headers = HTTPHeaders()
         headers.add("Location", "/v1/datasets/\(info.id)")
         return .json(201, try APIJSON.bytes(info), headers: headers)
+    }
+
+    /// Up to `count` bytes from the start of a spooled body.
+    private static func firstBytes(of file: BodyFile, count: Int) throws -> [UInt8] {
+        guard let handle = FileHandle(forReadingAtPath: file.path) else {
+            throw ServiceError.unavailable("the upload could not be read back; nothing was kept")
+        }
+        defer { try? handle.close() }
+        return Array((try? handle.read(upToCount: count)) ?? Data())
     }
 
     private func listDatasets(_ request: HTTPRequest) throws -> HTTPResponse {

@@ -33,6 +33,10 @@ struct Routes: Sendable {
             "Content-Type \(mediaType.prefix(100)) is not a body this route reads; send \(wanted)")
     }
 
+    /// Upload routes whose bodies are written to the spool directory as they arrive rather
+    /// than held in memory.
+    static let spooledRoutes: Set<String> = ["POST /v1/datasets"]
+
     /// Registers every route on `server`.
     ///
     /// Routes are first collected on a staging router, whoever registers them, and then
@@ -84,15 +88,17 @@ struct Routes: Sendable {
                 preconditionFailure("route \(route.method) \(route.pattern) does not match its own pattern")
             }
             let isProtected = BearerAuth.protects(pattern: route.pattern)
+            let key = "\(route.method) \(route.pattern)"
             // Every `:id` is checked here, so no route can look one up that is not an id.
             let takesID = segments.contains(":id")
-            let isUpload = Self.uploadRoutes.contains("\(route.method) \(route.pattern)")
-            let jsonBody = Self.jsonBodyRoutes["\(route.method) \(route.pattern)"]
+            let isUpload = Self.uploadRoutes.contains(key)
+            let jsonBody = Self.jsonBodyRoutes[key]
             let pattern = route.pattern
             // The liveness probe never blocks, so it answers from the event loop itself.
             let isLiveness = pattern == "/healthz"
             server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil,
-                       runsOnEventLoop: isLiveness) { request in
+                       runsOnEventLoop: isLiveness, runsOnEventLoopWhen: eventLoopCondition(for: key),
+                       spoolsBody: Self.spooledRoutes.contains(key)) { request in
                 let started = DispatchTime.now().uptimeNanoseconds
                 let response: HTTPResponse
                 do {
@@ -106,8 +112,10 @@ struct Routes: Sendable {
                 let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
                 metrics.observeRequest(
                     method: request.method, route: pattern, status: response.status, seconds: seconds)
-                logger.debug("request", ["http.method": request.method, "http.route": pattern,
-                                         "http.status": "\(response.status)"])
+                if logger.level <= .debug {
+                    logger.debug("request", ["http.method": request.method, "http.route": pattern,
+                                             "http.status": "\(response.status)"])
+                }
                 return response
             }
         }

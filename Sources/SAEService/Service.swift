@@ -53,6 +53,10 @@ package final class Service: Sendable {
         let data = URL(fileURLWithPath: config.dataDirectory)
         try FileManager.default.createDirectory(at: data, withIntermediateDirectories: true)
         lock = Mutex(try DataDirectoryLock(directory: data))
+        // Bodies left by uploads the last process never finished go first.
+        let spool = URL(fileURLWithPath: config.spoolDirectory)
+        try? FileManager.default.removeItem(at: spool)
+        try FileManager.default.createDirectory(at: spool, withIntermediateDirectories: true)
         // Writes a crash cut short left their temporary files; the files they were replacing
         // are intact. With the lock held, no other process is writing here.
         for file in AtomicFile.removeLeftovers(under: data) {

@@ -140,6 +140,12 @@ package struct ServiceConfig: Sendable, Equatable {
     }
 
     /// The HTTP server's part of the settings.
+    /// Where uploads are written while they arrive: `spool/` in the data directory, emptied
+    /// at start.
+    package var spoolDirectory: String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("spool").path
+    }
+
     package var serverConfiguration: ServerConfiguration {
         var server = ServerConfiguration()
         server.host = host
@@ -151,6 +157,7 @@ package struct ServiceConfig: Sendable, Equatable {
         server.idleTimeoutSeconds = idleTimeoutSeconds
         server.writeTimeoutSeconds = writeTimeoutSeconds
         server.maxConnections = maxConnections
+        server.spoolDirectory = spoolDirectory
         return server
     }
 }

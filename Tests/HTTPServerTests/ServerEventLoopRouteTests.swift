@@ -20,6 +20,38 @@ struct ServerEventLoopRouteTests {
         #expect(!client.isClosedByPeer(within: 0.2))
     }
 
+    @Test func busyRoundSharesLoopRequestsWithTheHelperThread() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let first = try server.client()
+        try first.send("GET /loop-thread HTTP/1.1\r\nHost: x\r\n\r\n")
+        let loop = try first.readResponse().bodyText
+        let clients = try (0..<8).map { _ in try server.client() }
+        usleep(20_000)
+
+        // The loop sleeps in a handler while eight requests arrive: its next round finds them
+        // all ready and hands two in three to the helper.
+        try first.send("GET /loop-sleep HTTP/1.1\r\nHost: x\r\n\r\n")
+        usleep(20_000)
+        for client in clients { try client.send("GET /loop-thread HTTP/1.1\r\nHost: x\r\n\r\n") }
+        #expect(try first.readResponse().bodyText == loop)
+        var threads: [String] = []
+        for client in clients {
+            let response = try client.readResponse()
+            #expect(response.statusLine == "HTTP/1.1 200 OK")
+            threads.append(response.bodyText)
+        }
+        // Some on the loop, the others on the one helper thread.
+        #expect(threads.contains(loop), "\(threads)")
+        #expect(Set(threads).count == 2, "\(threads)")
+
+        // Connections the helper answered are kept and serve their next request.
+        for client in clients {
+            try client.send("GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try client.readResponse().bodyText == "pong")
+        }
+    }
+
     @Test func pipelinedLoopAndWorkerRequestsAreAnsweredInOrder() throws {
         let server = try TestServer()
         defer { server.stop() }

@@ -204,10 +204,33 @@ struct IDXTests {
         let error = #expect(throws: DataError.self) { try IDX.load(contentsOf: url) }
         #expect(error?.code == corruption.code)
         #expect(error?.file == "broken.idx")
+        // Inspecting without loading finds the very same fault.
+        let inspected = #expect(throws: DataError.self) { try IDX.inspect(contentsOf: url) }
+        #expect(inspected == error)
         #expect(error?.message.hasPrefix("broken.idx: ") == true, "\(String(describing: error))")
         #expect(
             error?.message.contains(corruption.location) == true, "\(String(describing: error))")
         #expect(error?.message.contains(directory.path) == false)
+    }
+
+    @Test(arguments: [false, true])
+    func inspectionReadsPastOneBlockAndFindsWhatLoadingFinds(compressed: Bool) throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 300 × 1000 float32 is 1.2 MB: more than one 1 MiB inspection block.
+        var values = (0..<300_000).map { Double($0 % 977) / 8 }
+        let url = directory.appendingPathComponent("big.idx")
+        try IDX.write(values, as: .float32, shape: [300, 1000], to: url, compressed: compressed)
+        #expect(try IDX.inspect(contentsOf: url) == DatasetShape(rows: 300, width: 1000))
+
+        // A NaN in the second block is found at the same place as by loading.
+        values[290 * 1_000 + 7] = .nan
+        try IDX.write(values, as: .float32, shape: [300, 1000], to: url, compressed: compressed)
+        let loaded = #expect(throws: DataError.self) { try IDX.load(contentsOf: url) }
+        let inspected = #expect(throws: DataError.self) { try IDX.inspect(contentsOf: url) }
+        #expect(loaded?.code == "non_finite_value")
+        #expect(loaded?.message.contains("row 290, column 7") == true, "\(String(describing: loaded))")
+        #expect(inspected == loaded)
     }
 
     @Test func corruptIDXInsideValidGzipReportsDecompressedOffsets() throws {

@@ -192,11 +192,49 @@ struct NPYTests {
             try Data(file).write(to: url)
             let error = #expect(throws: DataError.self) { try NPY.load(contentsOf: url) }
             #expect(error?.code == code, "case \(index): \(String(describing: error))")
+            let inspected = #expect(throws: DataError.self) { try NPY.inspect(contentsOf: url) }
+            #expect(inspected == error, "case \(index): inspecting finds the same fault")
             #expect(error?.message.hasPrefix("bad\(index).npy: ") == true)
             #expect(
                 error?.message.contains(location) == true,
                 "case \(index): \(String(describing: error))")
         }
+    }
+
+    @Test func inspectionReadsPastOneBlockAndFindsWhatLoadingFinds() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        // 300 × 1000 big-endian float64 is 2.4 MB: three 1 MiB inspection blocks.
+        var values = (0..<300_000).map { Double($0 % 977) / 8 }
+        func write(_ name: String) throws -> URL {
+            let data = values.flatMap { value in withUnsafeBytes(of: value.bitPattern.bigEndian) { Array($0) } }
+            let url = directory.appendingPathComponent(name)
+            try Data(npyFile(descr: ">f8", shape: "(300, 1000)", data: data)).write(to: url)
+            return url
+        }
+        let good = try write("good.npy")
+        #expect(try NPY.inspect(contentsOf: good) == DatasetShape(rows: 300, width: 1000))
+
+        // An infinity in the third block is found at the same place as by loading.
+        values[281 * 1_000 + 999] = -.infinity
+        let bad = try write("bad.npy")
+        let loaded = #expect(throws: DataError.self) { try NPY.load(contentsOf: bad) }
+        let inspected = #expect(throws: DataError.self) { try NPY.inspect(contentsOf: bad) }
+        #expect(loaded?.code == "non_finite_value")
+        #expect(loaded?.message.contains("row 281, column 999") == true, "\(String(describing: loaded))")
+        #expect(inspected == loaded)
+
+        // A version 2 header claiming 2 MiB of text, in a 1.5 MB file: longer than one block.
+        var long = npyFile(descr: "<f4", shape: "(2, 3)", data: [], major: 2)
+        long.replaceSubrange(8..<12, with: littleEndianBytes([UInt32(2 << 20)]))
+        long += [UInt8](repeating: 0x20, count: 1_500_000)
+        let longURL = directory.appendingPathComponent("long.npy")
+        try Data(long).write(to: longURL)
+        let longLoaded = #expect(throws: DataError.self) { try NPY.load(contentsOf: longURL) }
+        let longInspected = #expect(throws: DataError.self) { try NPY.inspect(contentsOf: longURL) }
+        #expect(longLoaded?.code == "npy_truncated")
+        #expect(longLoaded?.message.contains("found \(long.count)") == true, "\(String(describing: longLoaded))")
+        #expect(longInspected == longLoaded)
     }
 
     @Test(.enabled("needs python3 with NumPy") { hasNumPy })

@@ -88,6 +88,44 @@ struct DatasetAPITests {
         }
     }
 
+    /// An `rows × width` float32 NPY file of `value(row, column)`.
+    static func npy(rows: Int, width: Int, value: (Int, Int) -> Float) -> [UInt8] {
+        var header = "{'descr': '<f4', 'fortran_order': False, 'shape': (\(rows), \(width)), }"
+        header += String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+        let length = UInt16(header.utf8.count)
+        let values = (0..<rows * width).map { value($0 / width, $0 % width) }
+        return [0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(length & 0xFF), UInt8(length >> 8)]
+            + Array(header.utf8) + Float32Bytes.encode(values)
+    }
+
+    @Test func largeUploadIsSpooledAndItsRowsEqualTheFile() throws {
+        try LiveService.run { service in
+            // 400 × 784 float32: 1.25 MB, many reads, so the body reaches the disk piece by piece.
+            let (rows, width) = (400, 784)
+            let value = { (row: Int, column: Int) in Float(row) - Float(column) / 1024 }
+            let file = Self.npy(rows: rows, width: width, value: value)
+            let response = try Self.upload(file, "?name=big", port: service.port)
+            #expect(response.status == 201, "\(response.text)")
+            let info = try response.json()
+            #expect(info["rows"] as? Int == rows && info["width"] as? Int == width)
+            #expect(info["bytes"] as? Int == file.count)
+
+            // The stored file is the upload, byte for byte, and reads back as the same rows.
+            let path = try #require(info["path"] as? String)
+            let stored = URL(fileURLWithPath: service.config.datasetsDirectory).appendingPathComponent(path)
+            #expect(try AtomicFile.read(contentsOf: stored) == file)
+            let dataset = try NPY.load(contentsOf: stored)
+            guard case .floats(let values) = dataset.storage else {
+                Issue.record("float32 data should load as floats")
+                return
+            }
+            #expect(dataset.rows == rows && dataset.width == width)
+            #expect(values == (0..<rows * width).map { value($0 / width, $0 % width) })
+            // Nothing is left in the spool.
+            #expect(try FileManager.default.contentsOfDirectory(atPath: service.config.spoolDirectory).isEmpty)
+        }
+    }
+
     @Test func uploadsOverTheUploadLimitAre413NamingTheLimit() throws {
         try LiveService.run({ $0.maxUploadBytes = 4096 }) { service in
             let ones = [UInt8](repeating: 0x31, count: 5000)

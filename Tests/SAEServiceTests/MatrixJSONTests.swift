@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import SAECore
 @testable import SAEService
 
 struct MatrixJSONTests {
@@ -23,6 +24,71 @@ struct MatrixJSONTests {
         let object = try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: [[Double]]]
         let reference = (object?["inputs"]?[0] ?? []).map { Float($0) }
         #expect(body.values == reference)
+    }
+
+    /// The fast decimal path against libc's correctly rounded `strtof`, on numbers with 1 to
+    /// 17 significant digits and exponents across and beyond the fast path's range, plus
+    /// values halfway between two floats (where double rounding would show).
+    @Test func valuesMatchStrtofBitForBit() throws {
+        var generator = SeededGenerator(seed: 7)
+        var texts: [String] = []
+        for _ in 0..<20_000 {
+            let digits = Int.random(in: 1...17, using: &generator)
+            var significand = String(Int.random(in: 1...9, using: &generator))
+            for _ in 1..<digits { significand += String(Int.random(in: 0...9, using: &generator)) }
+            let point = Int.random(in: 0...digits, using: &generator)
+            var text = String(significand.prefix(point)) + (point < digits ? "." + significand.dropFirst(point) : "")
+            if text.hasPrefix(".") { text = "0" + text }
+            // Exponents from far below to just inside the float range (the value stays finite).
+            if Bool.random(using: &generator) { text += "e\(Int.random(in: -35...(37 - point), using: &generator))" }
+            texts.append(Bool.random(using: &generator) ? "-" + text : text)
+        }
+        // Exact midpoints between neighbouring floats near 1 and 1000, written out in full.
+        for base in [Float(1), 1000, 0.1] {
+            let low = base, high = base.nextUp
+            let middle = (Double(low) + Double(high)) / 2
+            texts.append(String(format: "%.30g", middle))
+        }
+        // Numbers a hair off midpoints, with 9 to 17 digits: where a fast path that is only
+        // nearly exact would round the wrong way.
+        for _ in 0..<2_000 {
+            let low = Float.random(in: 1e-6...1e6, using: &generator)
+            let middle = (Double(low) + Double(low.nextUp)) / 2
+            let digits = Int.random(in: 9...17, using: &generator)
+            texts.append(String(format: "%.\(digits)g", middle))
+        }
+        let text = "{\"inputs\": [[" + texts.joined(separator: ",") + "]]}"
+        let body = try Self.parse(text, width: texts.count)
+        var mismatches: [String] = []
+        for (index, number) in texts.enumerated() where body.values[index].bitPattern != strtof(number, nil).bitPattern {
+            mismatches.append("\(number): \(body.values[index]) vs \(strtof(number, nil))")
+        }
+        #expect(mismatches.isEmpty, "\(mismatches.prefix(5))")
+    }
+
+    /// Digit runs of every length from 1 to 18 on both sides of the point, each followed by
+    /// each kind of byte that may end a number, read eight bytes at a time or (near the end of
+    /// the body) one at a time: every value equals `strtof`'s.
+    @Test func digitRunsOfEveryLengthAndEndingMatchStrtof() throws {
+        let digits = "918273645546372819"
+        var texts: [String] = []
+        for integer in 1...18 {
+            for fraction in 0...(18 - integer) {
+                let text = String(digits.prefix(integer)) + (fraction > 0 ? "." + String(digits.suffix(fraction)) : "")
+                texts.append(integer % 2 == 0 ? "-" + text : text)
+            }
+        }
+        texts += ["0", "-0", "0.0000", "0.00000000000000000001", "9007199254740993", "1.5"]
+        let separators = [",", " ,", "\n,", "\t ,", "\r\n,"]
+        var body = "{\"inputs\": [["
+        for (index, text) in texts.enumerated() {
+            body += text + (index == texts.count - 1 ? "" : separators[index % separators.count])
+        }
+        body += "]]}"
+        let parsed = try Self.parse(body, width: texts.count)
+        for (index, text) in texts.enumerated() {
+            #expect(parsed.values[index].bitPattern == strtof(text, nil).bitPattern, "\(text)")
+        }
     }
 
     @Test(arguments: [

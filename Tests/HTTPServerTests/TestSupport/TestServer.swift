@@ -37,7 +37,11 @@ final class Probe<Value: Sendable>: Sendable {
 /// heartbeats every 50 ms after one `start` chunk), `GET /farewell` (a stream that, when
 /// the server drains, writes `bye` and records `isDraining` in `farewellSawDraining`), and on
 /// the event loop itself `GET /ping` (`pong`), `GET /loop-big` (8 MiB) and `GET /loop-stream`
-/// (two chunks).
+/// (two chunks). `POST /spool` spools its body (limit `spoolLimit`) to the server's own
+/// temporary `spoolDirectory` and answers the file's bytes, with `X-Memory-Body` giving the
+/// in-memory body's length (0 when spooled) and `X-Spool-Directory` whether the file was
+/// there; `GET /loop-if-small` runs on the loop for a query `small`, and it and `GET /loop-thread`
+/// (always on the loop) answer the thread they ran on.
 final class TestServer {
     let server: HTTPServer
     let port: Int
@@ -51,10 +55,19 @@ final class TestServer {
     let farewellSawDraining = Probe(false)
     /// The body limit of `POST /upload`, whatever the server's own limit.
     static let uploadLimit = 4 * 1_024
+    /// The body limit of `POST /spool`.
+    static let spoolLimit = 4 << 20
+    /// Where `POST /spool` bodies are written; created for this server, removed by `stop()`.
+    let spoolDirectory: String
 
     init(configure: (inout ServerConfiguration) -> Void = { _ in }) throws {
         var configuration = ServerConfiguration()
         configuration.port = 0
+        let spoolDirectory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("saed-spool-test-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: spoolDirectory, withIntermediateDirectories: true)
+        self.spoolDirectory = spoolDirectory
+        configuration.spoolDirectory = spoolDirectory
         configure(&configuration)
         let router = Router()
         let closedAt = Probe(0.0)
@@ -64,6 +77,7 @@ final class TestServer {
         self.followReturned = returned
         Self.addMoreRoutes(
             to: router, isReleased: self.isReleased, sawDraining: self.farewellSawDraining)
+        Self.addSpoolRoutes(to: router, spoolDirectory: spoolDirectory)
         self.server = HTTPServer(configuration: configuration, router: router)
         try self.server.start()
         self.port = self.server.port
@@ -82,6 +96,39 @@ final class TestServer {
     /// Shuts the server down.
     func stop(graceSeconds: Double = 1) {
         self.server.shutdown(graceSeconds: graceSeconds)
+        try? FileManager.default.removeItem(atPath: self.spoolDirectory)
+    }
+
+    /// The files in the spool directory now.
+    var spooledFiles: [String] {
+        (try? FileManager.default.contentsOfDirectory(atPath: self.spoolDirectory)) ?? []
+    }
+
+    private static func addSpoolRoutes(to router: Router, spoolDirectory: String) {
+        router.add("POST", "/spool", maxBodyBytes: Self.spoolLimit, spoolsBody: true) { request in
+            let file = request.bodyFile
+            let bytes = file.flatMap { FileManager.default.contents(atPath: $0.path) } ?? Data()
+            let isInSpool = file.map { $0.path.hasPrefix(spoolDirectory + "/") } ?? false
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    "X-Memory-Body": "\(request.body.count)", "X-Spool-Directory": "\(isInSpool)",
+                    "X-Byte-Count": "\(file?.byteCount ?? -1)",
+                ],
+                body: .bytes(Array(bytes)))
+        }
+        // Both answer the thread they ran on.
+        router.add("GET", "/loop-if-small", runsOnEventLoopWhen: { $0.query["small"] != nil }) { _ in
+            HTTPResponse(status: 200, body: .bytes(Array("\(pthread_self())".utf8)))
+        }
+        router.add("GET", "/loop-thread", runsOnEventLoop: true) { _ in
+            HTTPResponse(status: 200, body: .bytes(Array("\(pthread_self())".utf8)))
+        }
+        // Holds up whichever thread runs it for 0.1 s.
+        router.add("GET", "/loop-sleep", runsOnEventLoop: true) { _ in
+            usleep(100_000)
+            return HTTPResponse(status: 200, body: .bytes(Array("\(pthread_self())".utf8)))
+        }
     }
 
     private static func addRoutes(
