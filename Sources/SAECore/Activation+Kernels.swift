@@ -9,21 +9,20 @@ extension Activation {
     /// `SIMDMath.sigmoid`, which cannot overflow and is within a few ulp of `1 / (1 + e^−z)`.
     @inline(__always)
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        if self == .identity { return }
+        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
+            let lanes = min(Lanes.scalarCount, count - i)
+            apply(.load(values + i, count: lanes)).store(to: values + i, count: lanes)
+        }
+    }
+
+    /// The activation of eight values, as ``apply(_:count:)`` computes it.
+    @inline(__always)
+    func apply(_ z: Lanes) -> Lanes {
         switch self {
-        case .relu:
-            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-                let lanes = min(Lanes.scalarCount, count - i)
-                let z = Lanes.load(values + i, count: lanes)
-                z.replacing(with: 0, where: z .< 0).store(to: values + i, count: lanes)
-            }
-        case .sigmoid:
-            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-                let lanes = min(Lanes.scalarCount, count - i)
-                SIMDMath.sigmoid(.load(values + i, count: lanes)).sigmoid
-                    .store(to: values + i, count: lanes)
-            }
-        case .identity:
-            break
+        case .relu: z.replacing(with: 0, where: z .< 0)
+        case .sigmoid: SIMDMath.sigmoid(z).sigmoid
+        case .identity: z
         }
     }
 
@@ -41,10 +40,19 @@ extension Activation {
         for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
             let lanes = min(Lanes.scalarCount, count - i)
             let g = Lanes.load(gradient + i, count: lanes)
-            let y = Lanes.load(output + i, count: lanes)
-            let scaled =
-                self == .relu ? g.replacing(with: 0, where: .!(y .> 0)) : g * (y * (1 - y))
-            scaled.store(to: gradient + i, count: lanes)
+            backpropagate(g, output: .load(output + i, count: lanes))
+                .store(to: gradient + i, count: lanes)
+        }
+    }
+
+    /// Eight gradients times the activation's derivative at outputs `y`, as
+    /// ``backpropagate(_:output:count:)`` computes them.
+    @inline(__always)
+    func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes {
+        switch self {
+        case .relu: g.replacing(with: 0, where: .!(y .> 0))
+        case .sigmoid: g * (y * (1 - y))
+        case .identity: g
         }
     }
 

@@ -1,15 +1,23 @@
 // Reconstruction losses and their gradients over raw pointers (training's inner loop).
 //
-// Legend: N = rows × inputSize elements; `target` is the batch x, `output` the decoder's result.
+// Legend: B = rows, D = width (inputSize), N = B × D elements; `target` is the batch x.
+//
+// One pass over the batch does all the element-wise work of the decoder's end: the decoder
+// activation, the loss and squared error, the gradient through the activation, and the column
+// sums of that gradient (∂loss/∂b_dec). Each row is taken eight lanes at a time; the sums add
+// each chunk's lanes pairwise into a `Double`, so they run in a fixed order.
 
 extension ReconstructionLoss {
     /// Returns the loss of a decoded batch and writes its gradient w.r.t. the decoder logits.
     ///
     /// - Parameters:
-    ///   - logits: `N` decoder pre-activations `z = h · W_dec + b_dec`. For MSE they are turned
-    ///     into the reconstruction `decoderActivation(z)` in place; for BCE they are left as is.
-    ///   - target: the `N` inputs being reconstructed.
-    ///   - gradient: receives `N` values of `∂loss/∂z`.
+    ///   - logits: `B × D` decoder pre-activations `z = h · W_dec + b_dec`. For MSE they are
+    ///     turned into the reconstruction `decoderActivation(z)` in place; for BCE they are left
+    ///     as is.
+    ///   - target: the `B × D` inputs being reconstructed.
+    ///   - gradient: receives `B × D` values of `∂loss/∂z`.
+    ///   - columnSums: when given, receives the `D` column sums of `gradient`, row 0 first and
+    ///     each later row added in turn.
     /// - Returns: `loss`, MSE `Σ(x' − x)² / N`, or for BCE the mean over elements of
     ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is
     ///   `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]` written so it cannot overflow (BCE ignores
@@ -18,65 +26,113 @@ extension ReconstructionLoss {
     func lossAndGradient(
         logits: UnsafeMutablePointer<Float>,
         target: UnsafePointer<Float>,
-        count: Int,
+        rows: Int,
+        width: Int,
         decoderActivation: Activation,
-        gradient: UnsafeMutablePointer<Float>
+        gradient: UnsafeMutablePointer<Float>,
+        columnSums: UnsafeMutablePointer<Float>? = nil
     ) -> (loss: Double, squaredError: Double) {
+        let count = rows * width
         if count == 0 { return (0, 0) }
-        switch self {
-        case .mse:
-            decoderActivation.apply(logits, count: count)
-            let sum = Self.squaredError(
-                output: logits, target: target, count: count, gradient: gradient)
-            decoderActivation.backpropagate(gradient, output: logits, count: count)
+        let pass = ElementPass(
+            logits: logits, target: target, rows: rows, width: width, gradient: gradient,
+            columnSums: columnSums)
+        switch (self, decoderActivation) {
+        case (.mse, .relu):
+            let sum = pass.squaredError(activation: .relu)
             return (sum / Double(count), sum)
-        case .bce:
-            return Self.crossEntropy(
-                logits: logits, target: target, count: count, gradient: gradient)
+        case (.mse, .sigmoid):
+            let sum = pass.squaredError(activation: .sigmoid)
+            return (sum / Double(count), sum)
+        case (.mse, .identity):
+            let sum = pass.squaredError(activation: .identity)
+            return (sum / Double(count), sum)
+        case (.bce, _):
+            let (sum, squares) = pass.crossEntropy()
+            return (sum / Double(count), squares)
+        }
+    }
+}
+
+/// The buffers of one loss pass.
+private struct ElementPass {
+    let logits: UnsafeMutablePointer<Float>
+    let target: UnsafePointer<Float>
+    let rows: Int
+    let width: Int
+    let gradient: UnsafeMutablePointer<Float>
+    let columnSums: UnsafeMutablePointer<Float>?
+
+    /// Where a chunk of up to eight elements sits: its index in the batch and in its row.
+    struct Chunk {
+        var offset: Int
+        var column: Int
+        var lanes: Int
+        var isFirstRow: Bool
+    }
+
+    /// Calls `body` for each eight-lane chunk, row by row.
+    @inline(__always)
+    func forEachChunk(_ body: (Chunk) -> Void) {
+        for row in 0..<rows {
+            let start = row * width
+            for i in stride(from: 0, to: width, by: Lanes.scalarCount) {
+                body(
+                    Chunk(
+                        offset: start + i, column: i, lanes: min(Lanes.scalarCount, width - i),
+                        isFirstRow: row == 0))
+            }
         }
     }
 
-    /// The sum of squared errors, with `gradient = 2(x' − x) / N`.
-    private static func squaredError(
-        output: UnsafePointer<Float>,
-        target: UnsafePointer<Float>,
-        count: Int,
-        gradient: UnsafeMutablePointer<Float>
-    ) -> Double {
-        let scale = 2 / Float(count)
+    /// Stores a chunk's gradient and adds it to the column sums.
+    @inline(__always)
+    func store(_ g: Lanes, at chunk: Chunk) {
+        g.store(to: gradient + chunk.offset, count: chunk.lanes)
+        guard let columnSums else { return }
+        let sums = columnSums + chunk.column
+        let total = chunk.isFirstRow ? g : Lanes.load(sums, count: chunk.lanes) + g
+        total.store(to: sums, count: chunk.lanes)
+    }
+
+    /// MSE: `x' = act(z)` in place, `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
+    ///
+    /// `activation` is a constant at each call site, so each loop body is branch-free.
+    @inline(__always)
+    func squaredError(activation: Activation) -> Double {
+        let scale = 2 / Float(rows * width)
         var sum = 0.0
-        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-            let lanes = min(Lanes.scalarCount, count - i)
-            let difference = Lanes.load(output + i, count: lanes) - .load(target + i, count: lanes)
-            (scale * difference).store(to: gradient + i, count: lanes)
+        forEachChunk { chunk in
+            let (offset, lanes) = (chunk.offset, chunk.lanes)
+            let output = activation.apply(.load(logits + offset, count: lanes))
+            output.store(to: logits + offset, count: lanes)
+            let difference = output - .load(target + offset, count: lanes)
+            store(activation.backpropagate(scale * difference, output: output), at: chunk)
             sum += Double((difference * difference).sum(ofFirst: lanes))
         }
         return sum
     }
 
-    /// Binary cross-entropy on logits, with `gradient = (σ(z) − x) / N`.
-    private static func crossEntropy(
-        logits: UnsafePointer<Float>,
-        target: UnsafePointer<Float>,
-        count: Int,
-        gradient: UnsafeMutablePointer<Float>
-    ) -> (loss: Double, squaredError: Double) {
-        let scale = 1 / Float(count)
+    /// Binary cross-entropy on logits, `gradient = (σ(z) − x) / N`; returns the sum of the
+    /// element losses and `Σ(σ(z) − x)²`.
+    @inline(__always)
+    func crossEntropy() -> (sum: Double, squares: Double) {
+        let scale = 1 / Float(rows * width)
         var sum = 0.0
         var squares = 0.0
-        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-            let lanes = min(Lanes.scalarCount, count - i)
-            let z = Lanes.load(logits + i, count: lanes)
-            let t = Lanes.load(target + i, count: lanes)
+        forEachChunk { chunk in
+            let (offset, lanes) = (chunk.offset, chunk.lanes)
+            let z = Lanes.load(logits + offset, count: lanes)
+            let t = Lanes.load(target + offset, count: lanes)
             // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).
             let (sigmoid, e) = SIMDMath.sigmoid(z)
-            ((sigmoid - t) * scale).store(to: gradient + i, count: lanes)
+            let difference = sigmoid - t
+            store(difference * scale, at: chunk)
             let positivePart = z.replacing(with: 0, where: z .< 0)
             let terms = positivePart - z * t + SIMDMath.log1pUnit(e)
             sum += Double(terms.sum(ofFirst: lanes))
-            let difference = sigmoid - t
             squares += Double((difference * difference).sum(ofFirst: lanes))
         }
-        return (sum / Double(count), squares)
+        return (sum, squares)
     }
 }

@@ -158,14 +158,13 @@ final class TrainingWorkspace {
         isKeptIndexCurrent = selection.keptPerRow != nil
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
 
-        // Loss, and ∂loss/∂logits.
+        // Loss, ∂loss/∂logits and db_dec = Σ_rows ∂loss/∂logits.
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
-            logits: output, target: x, count: rows * d,
-            decoderActivation: config.decoderActivation, gradient: dOutput)
+            logits: output, target: x, rows: rows, width: d,
+            decoderActivation: config.decoderActivation, gradient: dOutput, columnSums: dBDec)
 
-        // Decoder: db_dec = Σ_rows dOutput, dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
+        // Decoder: dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
         backpropagateDecoder(rows: rows, isSparse: isSparse, wDec: p.wDec, dWDec: dWDec)
-        sumRows(dOutput, rows: rows, width: d, into: dBDec)
 
         // AuxK: the dead latents' reconstruction of the residual adds to dW_dec.
         var auxiliaryLoss = 0.0
@@ -177,7 +176,8 @@ final class TrainingWorkspace {
         }
 
         // Sparsity adds to ∂loss/∂h; then back through the activation and the selection.
-        let sparsity = backpropagateCode(rows: rows, isSparse: isSparse, beta: sparsityBeta)
+        let sparsity = backpropagateCode(
+            rows: rows, isSparse: isSparse, beta: sparsityBeta, dBEnc: dBEnc)
         if let auxiliary, auxiliaryLoss != 0, !isSparse {
             auxiliary.addGradients(hiddenSize: hidden, into: dCode)
         }
@@ -224,7 +224,7 @@ final class TrainingWorkspace {
             && indexKept(rows: rows, fromMask: false)
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
-            logits: output, target: x, count: rows * d,
+            logits: output, target: x, rows: rows, width: d,
             decoderActivation: config.decoderActivation, gradient: dOutput)
         // The penalty's gradient lands in dCode, which nothing reads afterwards.
         let sparsity = objective.sparsity.penaltyAndGradient(
@@ -321,8 +321,14 @@ extension TrainingWorkspace {
     }
 
     /// Adds the sparsity penalty's gradient to ∂loss/∂h and takes it back through the
-    /// activation and the selection; returns the weighted penalty.
-    private func backpropagateCode(rows: Int, isSparse: Bool, beta: Float) -> Double {
+    /// activation and the selection; returns the weighted penalty. With dense products it also
+    /// writes db_enc, the column sums of the result.
+    private func backpropagateCode(
+        rows: Int,
+        isSparse: Bool,
+        beta: Float,
+        dBEnc: UnsafeMutablePointer<Float>
+    ) -> Double {
         let hidden = config.hiddenSize
         let activation = config.activation
         if isSparse {
@@ -332,16 +338,29 @@ extension TrainingWorkspace {
             }
             return 0
         }
-        let sparsity = objective.sparsity.penaltyAndGradient(
-            beta: beta, code: code, rows: rows, hiddenSize: hidden, gradient: dCode,
-            columnScratch: scratch)
-        activation.backpropagate(dCode, output: code, count: rows * hidden)
-        if objective.selection.isSelective {
-            for i in 0..<rows * hidden {
-                dCode[i] *= mask[i]
-            }
+        let sparsity = objective.sparsity
+        var l1Weight: Float?
+        var penalty = 0.0
+        switch sparsity.kind {
+        case .l1:
+            l1Weight = sparsity.reduction == .sum ? beta : beta / Float(rows)
+        case .kl:
+            penalty = sparsity.penaltyAndGradient(
+                beta: beta, code: code, rows: rows, hiddenSize: hidden, gradient: dCode,
+                columnScratch: scratch)
+        case .none, .topk, .batchtopk:
+            break
         }
-        return sparsity
+        let pass = CodeGradientPass(
+            code: code, mask: objective.selection.isSelective ? mask : nil, rows: rows,
+            width: hidden, l1Weight: l1Weight, gradient: dCode, columnSums: dBEnc)
+        let absoluteSum =
+            switch activation {
+            case .relu: pass.run(activation: .relu)
+            case .sigmoid: pass.run(activation: .sigmoid)
+            case .identity: pass.run(activation: .identity)
+            }
+        return l1Weight.map { Double($0) * absoluteSum } ?? penalty
     }
 
     private func backpropagateEncoder(
@@ -357,7 +376,8 @@ extension TrainingWorkspace {
             BLAS.gemm(
                 transposeA: true, transposeB: false, m: hidden, n: d, k: rows,
                 a: dCode, b: input, beta: layout.hasTiedWeights ? 1 : 0, c: dWEncT)
-            sumRows(dCode, rows: rows, width: hidden, into: dBEnc)
+            // backpropagateCode summed dCode into db_enc before AuxK added to it.
+            if hasAuxiliary { sumRows(dCode, rows: rows, width: hidden, into: dBEnc) }
             return
         }
         // Tied, dW_encᵀ is dW_dec's matrix, which already holds the decoder's part.
@@ -376,6 +396,40 @@ extension TrainingWorkspace {
         }
     }
 
+    /// Counts the non-zero entries of the first `rows` rows of ``code`` and sets `fired[j]`
+    /// for each latent with a positive entry (leaving the other flags as they were).
+    ///
+    /// Reads the kept entries when ``isKeptIndexCurrent``, else sweeps the code eight lanes
+    /// at a time, keeping each column's largest value in ``scratch``.
+    func countActive(rows: Int, fired: UnsafeMutablePointer<Bool>) -> Int {
+        if isKeptIndexCurrent {
+            // A k-sparse code: only the kept entries can be non-zero.
+            var active = 0
+            for e in 0..<kept.count(rows: rows) {
+                let h = kept.values[e]
+                if h != 0 { active += 1 }
+                if h > 0 { fired[Int(kept.columns[e])] = true }
+            }
+            return active
+        }
+        let hidden = config.hiddenSize
+        let largest = scratch
+        largest.update(repeating: 0, count: hidden)
+        var counts = SIMD8<Int32>()
+        for row in 0..<rows {
+            let h = code + row * hidden
+            for i in stride(from: 0, to: hidden, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, hidden - i)
+                let y = Lanes.load(h + i, count: lanes)
+                counts &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: y .!= 0)
+                let top = Lanes.load(largest + i, count: lanes)
+                top.replacing(with: y, where: y .> top).store(to: largest + i, count: lanes)
+            }
+        }
+        for j in 0..<hidden where largest[j] > 0 { fired[j] = true }
+        return Int(counts.wrappedSum())
+    }
+
     /// Writes the column sums of a `rows × width` matrix into `sums` (`width` floats).
     private func sumRows(
         _ matrix: UnsafePointer<Float>,
@@ -390,6 +444,53 @@ extension TrainingWorkspace {
                 sums[j] += values[j]
             }
         }
+    }
+}
+
+/// The element-wise pass from ∂loss/∂h to ∂loss/∂(encoder pre-activation), dense products.
+///
+/// In one sweep over the `B × H` code, eight lanes at a time: adds the L1 penalty's gradient
+/// `w·sign(h)`, multiplies by the activation's slope and by the selection's mask, and sums the
+/// result's columns (db_enc, row 0 first, then each row added in turn). Each element gets the
+/// same operations, in the same order, as the separate passes would give it.
+private struct CodeGradientPass {
+    let code: UnsafePointer<Float>
+    let mask: UnsafePointer<Float>?
+    let rows: Int
+    let width: Int
+    /// The L1 weight `w`, or nil when the penalty is not L1.
+    let l1Weight: Float?
+    let gradient: UnsafeMutablePointer<Float>
+    let columnSums: UnsafeMutablePointer<Float>
+
+    /// Runs the pass and returns `Σ|h|` (0 without L1), each chunk's lanes added pairwise into
+    /// a `Double`. `activation` is a constant at each call site.
+    @inline(__always)
+    func run(activation: Activation) -> Double {
+        let weight = Lanes(repeating: l1Weight ?? 0)
+        var absoluteSum = 0.0
+        for row in 0..<rows {
+            let (h, g) = (code + row * width, gradient + row * width)
+            let m = mask.map { $0 + row * width }
+            for i in stride(from: 0, to: width, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, width - i)
+                let y = Lanes.load(h + i, count: lanes)
+                var dz = Lanes.load(g + i, count: lanes)
+                if l1Weight != nil {
+                    let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
+                        .replacing(with: -1, where: y .< 0)
+                    dz += weight * sign
+                    let magnitude = y.replacing(with: -y, where: y .< 0)
+                    absoluteSum += Double(magnitude.sum(ofFirst: lanes))
+                }
+                dz = activation.backpropagate(dz, output: y)
+                if let m { dz *= Lanes.load(m + i, count: lanes) }
+                dz.store(to: g + i, count: lanes)
+                let sums = columnSums + i
+                (row == 0 ? dz : Lanes.load(sums, count: lanes) + dz).store(to: sums, count: lanes)
+            }
+        }
+        return absoluteSum
     }
 }
 
