@@ -4,8 +4,8 @@
 //
 // One pass over the batch does all the element-wise work of the decoder's end: the decoder
 // activation, the loss and squared error, the gradient through the activation, and the column
-// sums of that gradient (∂loss/∂b_dec). Each row is taken eight lanes at a time; the sums add
-// each chunk's lanes pairwise into a `Double`, so they run in a fixed order.
+// sums of that gradient (∂loss/∂b_dec). Each row is taken eight lanes at a time; the loss sums
+// run in eight `Double` lanes, added pairwise at the end, so they run in a fixed order.
 
 extension ReconstructionLoss {
     /// Returns the loss of a decoded batch and writes its gradient w.r.t. the decoder logits.
@@ -63,54 +63,23 @@ private struct ElementPass {
     let gradient: UnsafeMutablePointer<Float>
     let columnSums: UnsafeMutablePointer<Float>?
 
-    /// Where a chunk of up to eight elements sits: its index in the batch and in its row.
-    struct Chunk {
-        var offset: Int
-        var column: Int
-        var lanes: Int
-        var isFirstRow: Bool
-    }
-
-    /// Calls `body` for each eight-lane chunk, row by row.
-    @inline(__always)
-    func forEachChunk(_ body: (Chunk) -> Void) {
-        for row in 0..<rows {
-            let start = row * width
-            for i in stride(from: 0, to: width, by: Lanes.scalarCount) {
-                body(
-                    Chunk(
-                        offset: start + i, column: i, lanes: min(Lanes.scalarCount, width - i),
-                        isFirstRow: row == 0))
-            }
-        }
-    }
-
-    /// Stores a chunk's gradient and adds it to the column sums.
-    @inline(__always)
-    func store(_ g: Lanes, at chunk: Chunk) {
-        g.store(to: gradient + chunk.offset, count: chunk.lanes)
-        guard let columnSums else { return }
-        let sums = columnSums + chunk.column
-        let total = chunk.isFirstRow ? g : Lanes.load(sums, count: chunk.lanes) + g
-        total.store(to: sums, count: chunk.lanes)
-    }
-
     /// MSE: `x' = act(z)` in place, `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
     ///
     /// `activation` is a constant at each call site, so each loop body is branch-free.
     @inline(__always)
     func squaredError(activation: Activation) -> Double {
         let scale = 2 / Float(rows * width)
-        var sum = 0.0
-        forEachChunk { chunk in
-            let (offset, lanes) = (chunk.offset, chunk.lanes)
+        var sum = WideLanes()
+        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
             let output = activation.apply(.load(logits + offset, count: lanes))
             output.store(to: logits + offset, count: lanes)
             let difference = output - .load(target + offset, count: lanes)
-            store(activation.backpropagate(scale * difference, output: output), at: chunk)
-            sum += Double((difference * difference).sum(ofFirst: lanes))
+            let g = activation.backpropagate(scale * difference, output: output)
+            g.store(to: gradient + offset, count: lanes)
+            sum.add(difference * difference, count: lanes)
+            return g
         }
-        return sum
+        return sum.pairwiseSum
     }
 
     /// Binary cross-entropy on logits, `gradient = (σ(z) − x) / N`; returns the sum of the
@@ -118,21 +87,21 @@ private struct ElementPass {
     @inline(__always)
     func crossEntropy() -> (sum: Double, squares: Double) {
         let scale = 1 / Float(rows * width)
-        var sum = 0.0
-        var squares = 0.0
-        forEachChunk { chunk in
-            let (offset, lanes) = (chunk.offset, chunk.lanes)
+        var sum = WideLanes()
+        var squares = WideLanes()
+        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
             let z = Lanes.load(logits + offset, count: lanes)
             let t = Lanes.load(target + offset, count: lanes)
             // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).
             let (sigmoid, e) = SIMDMath.sigmoid(z)
             let difference = sigmoid - t
-            store(difference * scale, at: chunk)
+            let g = difference * scale
+            g.store(to: gradient + offset, count: lanes)
             let positivePart = z.replacing(with: 0, where: z .< 0)
-            let terms = positivePart - z * t + SIMDMath.log1pUnit(e)
-            sum += Double(terms.sum(ofFirst: lanes))
-            squares += Double((difference * difference).sum(ofFirst: lanes))
+            sum.add(positivePart - z * t + SIMDMath.log1pUnit(e), count: lanes)
+            squares.add(difference * difference, count: lanes)
+            return g
         }
-        return (sum, squares)
+        return (sum.pairwiseSum, squares.pairwiseSum)
     }
 }

@@ -463,34 +463,28 @@ private struct CodeGradientPass {
     let gradient: UnsafeMutablePointer<Float>
     let columnSums: UnsafeMutablePointer<Float>
 
-    /// Runs the pass and returns `Σ|h|` (0 without L1), each chunk's lanes added pairwise into
-    /// a `Double`. `activation` is a constant at each call site.
+    /// Runs the pass and returns `Σ|h|` (0 without L1), summed in eight `Double` lanes.
+    /// `activation` is a constant at each call site.
     @inline(__always)
     func run(activation: Activation) -> Double {
         let weight = Lanes(repeating: l1Weight ?? 0)
-        var absoluteSum = 0.0
-        for row in 0..<rows {
-            let (h, g) = (code + row * width, gradient + row * width)
-            let m = mask.map { $0 + row * width }
-            for i in stride(from: 0, to: width, by: Lanes.scalarCount) {
-                let lanes = min(Lanes.scalarCount, width - i)
-                let y = Lanes.load(h + i, count: lanes)
-                var dz = Lanes.load(g + i, count: lanes)
-                if l1Weight != nil {
-                    let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
-                        .replacing(with: -1, where: y .< 0)
-                    dz += weight * sign
-                    let magnitude = y.replacing(with: -y, where: y .< 0)
-                    absoluteSum += Double(magnitude.sum(ofFirst: lanes))
-                }
-                dz = activation.backpropagate(dz, output: y)
-                if let m { dz *= Lanes.load(m + i, count: lanes) }
-                dz.store(to: g + i, count: lanes)
-                let sums = columnSums + i
-                (row == 0 ? dz : Lanes.load(sums, count: lanes) + dz).store(to: sums, count: lanes)
+        let isL1 = l1Weight != nil
+        var absoluteSum = WideLanes()
+        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
+            let y = Lanes.load(code + offset, count: lanes)
+            var dz = Lanes.load(gradient + offset, count: lanes)
+            if isL1 {
+                let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
+                    .replacing(with: -1, where: y .< 0)
+                dz += weight * sign
+                absoluteSum.add(y.replacing(with: -y, where: y .< 0), count: lanes)
             }
+            dz = activation.backpropagate(dz, output: y)
+            if let mask { dz *= Lanes.load(mask + offset, count: lanes) }
+            dz.store(to: gradient + offset, count: lanes)
+            return dz
         }
-        return absoluteSum
+        return absoluteSum.pairwiseSum
     }
 }
 
