@@ -265,11 +265,15 @@ extension TrainingWorkspace {
         for row in 0..<rows {
             kept.starts[row] = count
             let (h, m) = (code + row * hidden, mask + row * hidden)
-            for j in 0..<hidden where fromMask ? m[j] != 0 : h[j] != 0 {
+            // Branch-free: every entry is written at the next slot, which only a kept entry
+            // claims. The slot is below rows × hidden, so within `kept`'s capacity.
+            for j in 0..<hidden {
+                let value = h[j]
+                let isKept = fromMask ? m[j] != 0 : value != 0
                 kept.columns[count] = Int32(j)
-                kept.values[count] = h[j]
-                if h[j] > 0 && h[j] < smallest { smallest = h[j] }
-                count += 1
+                kept.values[count] = value
+                smallest = min(smallest, isKept && value > 0 ? value : .infinity)
+                count += isKept ? 1 : 0
             }
         }
         kept.starts[rows] = count
