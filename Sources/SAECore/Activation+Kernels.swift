@@ -7,12 +7,11 @@ extension Activation {
     ///
     /// ReLU maps NaN to NaN (so non-finite values reach the loss check). Sigmoid is
     /// `SIMDMath.sigmoid`, which cannot overflow and is within a few ulp of `1 / (1 + e^−z)`.
-    @inline(__always)
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
-        if self == .identity { return }
-        for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-            let lanes = min(Lanes.scalarCount, count - i)
-            apply(.load(values + i, count: lanes)).store(to: values + i, count: lanes)
+        switch self {
+        case .relu: ReLUKernel.apply(values, count: count)
+        case .sigmoid: SigmoidKernel.apply(values, count: count)
+        case .identity: return
         }
     }
 
@@ -20,9 +19,9 @@ extension Activation {
     @inline(__always)
     func apply(_ z: Lanes) -> Lanes {
         switch self {
-        case .relu: z.replacing(with: 0, where: z .< 0)
-        case .sigmoid: SIMDMath.sigmoid(z).sigmoid
-        case .identity: z
+        case .relu: ReLUKernel.apply(z)
+        case .sigmoid: SigmoidKernel.apply(z)
+        case .identity: IdentityKernel.apply(z)
         }
     }
 
@@ -50,9 +49,9 @@ extension Activation {
     @inline(__always)
     func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes {
         switch self {
-        case .relu: g.replacing(with: 0, where: .!(y .> 0))
-        case .sigmoid: g * (y * (1 - y))
-        case .identity: g
+        case .relu: ReLUKernel.backpropagate(g, output: y)
+        case .sigmoid: SigmoidKernel.backpropagate(g, output: y)
+        case .identity: IdentityKernel.backpropagate(g, output: y)
         }
     }
 
@@ -66,4 +65,59 @@ extension Activation {
         case .identity: 1
         }
     }
+}
+
+/// One activation as a type, so a kernel generic over it is compiled once per activation with
+/// the activation's lane operations inlined into its loop (a runtime `Activation` in a loop
+/// body can leave each chunk calling out to a switch).
+protocol ActivationKernel {
+    /// `act(z)` for eight values.
+    static func apply(_ z: Lanes) -> Lanes
+    /// `g · act′` at the points whose outputs are `y`.
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes
+}
+
+extension ActivationKernel {
+    /// Applies the activation in place to `count` floats; a short last chunk is padded.
+    @inline(__always)
+    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        let full = count - count % Lanes.scalarCount
+        for i in stride(from: 0, to: full, by: Lanes.scalarCount) {
+            apply(.load(values + i, count: Lanes.scalarCount))
+                .store(to: values + i, count: Lanes.scalarCount)
+        }
+        if full < count {
+            apply(.load(values + full, count: count - full))
+                .store(to: values + full, count: count - full)
+        }
+    }
+}
+
+/// `max(z, 0)`, NaN kept; the derivative is 1 where the output is positive, else 0 (as torch).
+enum ReLUKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { z.replacing(with: 0, where: z .< 0) }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes {
+        g.replacing(with: 0, where: .!(y .> 0))
+    }
+}
+
+/// `1 / (1 + e^−z)` by `SIMDMath.sigmoid`; the derivative is `y(1 − y)`.
+enum SigmoidKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { SIMDMath.sigmoid(z).sigmoid }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes { g * (y * (1 - y)) }
+}
+
+/// The identity; its derivative is 1.
+enum IdentityKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { z }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes { g }
 }

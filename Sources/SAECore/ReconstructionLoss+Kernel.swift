@@ -39,13 +39,13 @@ extension ReconstructionLoss {
             columnSums: columnSums)
         switch (self, decoderActivation) {
         case (.mse, .relu):
-            let sum = pass.squaredError(activation: .relu)
+            let sum = pass.squaredError(ReLUKernel.self)
             return (sum / Double(count), sum)
         case (.mse, .sigmoid):
-            let sum = pass.squaredError(activation: .sigmoid)
+            let sum = pass.squaredError(SigmoidKernel.self)
             return (sum / Double(count), sum)
         case (.mse, .identity):
-            let sum = pass.squaredError(activation: .identity)
+            let sum = pass.squaredError(IdentityKernel.self)
             return (sum / Double(count), sum)
         case (.bce, _):
             let (sum, squares) = pass.crossEntropy()
@@ -65,43 +65,66 @@ private struct ElementPass {
 
     /// MSE: `x' = act(z)` in place, `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
     ///
-    /// `activation` is a constant at each call site, so each loop body is branch-free.
-    @inline(__always)
-    func squaredError(activation: Activation) -> Double {
-        let scale = 2 / Float(rows * width)
-        var sum = WideLanes()
-        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
-            let output = activation.apply(.load(logits + offset, count: lanes))
-            output.store(to: logits + offset, count: lanes)
-            let difference = output - .load(target + offset, count: lanes)
-            let g = activation.backpropagate(scale * difference, output: output)
-            g.store(to: gradient + offset, count: lanes)
-            sum.add(difference * difference, count: lanes)
-            return g
-        }
-        return sum.pairwiseSum
+    /// Compiled once per activation, so each loop body is branch-free.
+    func squaredError<Kind: ActivationKernel>(_: Kind.Type) -> Double {
+        var sweep = SquaredErrorSweep<Kind>(
+            logits: logits, target: target, gradient: gradient,
+            scale: 2 / Float(rows * width))
+        sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
+        return sweep.sum.pairwiseSum
     }
 
     /// Binary cross-entropy on logits, `gradient = (σ(z) − x) / N`; returns the sum of the
     /// element losses and `Σ(σ(z) − x)²`.
-    @inline(__always)
     func crossEntropy() -> (sum: Double, squares: Double) {
-        let scale = 1 / Float(rows * width)
-        var sum = WideLanes()
-        var squares = WideLanes()
-        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
-            let z = Lanes.load(logits + offset, count: lanes)
-            let t = Lanes.load(target + offset, count: lanes)
-            // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).
-            let (sigmoid, e) = SIMDMath.sigmoid(z)
-            let difference = sigmoid - t
-            let g = difference * scale
-            g.store(to: gradient + offset, count: lanes)
-            let positivePart = z.replacing(with: 0, where: z .< 0)
-            sum.add(positivePart - z * t + SIMDMath.log1pUnit(e), count: lanes)
-            squares.add(difference * difference, count: lanes)
-            return g
-        }
-        return (sum.pairwiseSum, squares.pairwiseSum)
+        var sweep = CrossEntropySweep(
+            logits: logits, target: target, gradient: gradient, scale: 1 / Float(rows * width))
+        sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
+        return (sweep.sum.pairwiseSum, sweep.squares.pairwiseSum)
+    }
+}
+
+/// One chunk of the MSE pass: see ``ElementPass/squaredError(_:)``.
+private struct SquaredErrorSweep<Kind: ActivationKernel>: RowSweep {
+    let logits: UnsafeMutablePointer<Float>
+    let target: UnsafePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let scale: Float
+    var sum = WideLanes()
+
+    @inline(__always)
+    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+        let output = Kind.apply(.load(logits + offset, count: lanes))
+        output.store(to: logits + offset, count: lanes)
+        let difference = output - .load(target + offset, count: lanes)
+        let g = Kind.backpropagate(scale * difference, output: output)
+        g.store(to: gradient + offset, count: lanes)
+        sum.add(difference * difference, count: lanes)
+        return g
+    }
+}
+
+/// One chunk of the BCE pass: see ``ElementPass/crossEntropy()``.
+private struct CrossEntropySweep: RowSweep {
+    let logits: UnsafeMutablePointer<Float>
+    let target: UnsafePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let scale: Float
+    var sum = WideLanes()
+    var squares = WideLanes()
+
+    @inline(__always)
+    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+        let z = Lanes.load(logits + offset, count: lanes)
+        let t = Lanes.load(target + offset, count: lanes)
+        // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).
+        let (sigmoid, e) = SIMDMath.sigmoid(z)
+        let difference = sigmoid - t
+        let g = difference * scale
+        g.store(to: gradient + offset, count: lanes)
+        let positivePart = z.replacing(with: 0, where: z .< 0)
+        sum.add(positivePart - z * t + SIMDMath.log1pUnit(e), count: lanes)
+        squares.add(difference * difference, count: lanes)
+        return g
     }
 }

@@ -134,19 +134,27 @@ extension SIMD8 where Scalar == Double {
     }
 }
 
+/// The per-chunk work of a ``sweepRows(rows:width:columnSums:_:)``.
+///
+/// A conforming struct, rather than a closure, is what the sweep calls: the sweep is then
+/// compiled once per body with the body inlined into its loop.
+protocol RowSweep {
+    /// Handles the chunk at `offset` (its index in the matrix), `lanes` ≤ 8 wide, and returns
+    /// the values to add to the column sums.
+    mutating func chunk(at offset: Int, lanes: Int) -> Lanes
+}
+
 /// Sweeps a row-major `rows × width` matrix eight lanes at a time, row by row.
 ///
-/// `body(offset, column, lanes)` handles the chunk at `offset` (its index in the matrix, at
-/// `column` of its row, `lanes` ≤ 8 wide) and returns the values to add to the column sums.
 /// With `columnSums` given, they end as the column sums of what `body` returned: row 0 is
 /// stored, each later row added in turn, so they run in a fixed order. Full chunks pass a
 /// constant 8 for `lanes`, which keeps their loads and stores branch-free once inlined.
 @inline(__always)
-func sweepRows(
+func sweepRows<Body: RowSweep>(
     rows: Int,
     width: Int,
     columnSums: UnsafeMutablePointer<Float>?,
-    _ body: (_ offset: Int, _ column: Int, _ lanes: Int) -> Lanes
+    _ body: inout Body
 ) {
     let step = Lanes.scalarCount
     let fullWidth = width - width % step
@@ -155,22 +163,24 @@ func sweepRows(
         if let columnSums {
             if row == 0 {
                 for i in stride(from: 0, to: fullWidth, by: step) {
-                    body(start + i, i, step).store(to: columnSums + i, count: step)
+                    body.chunk(at: start + i, lanes: step).store(to: columnSums + i, count: step)
                 }
             } else {
                 for i in stride(from: 0, to: fullWidth, by: step) {
-                    let sum = Lanes.load(columnSums + i, count: step) + body(start + i, i, step)
+                    let sum =
+                        Lanes.load(columnSums + i, count: step)
+                        + body.chunk(at: start + i, lanes: step)
                     sum.store(to: columnSums + i, count: step)
                 }
             }
         } else {
             for i in stride(from: 0, to: fullWidth, by: step) {
-                _ = body(start + i, i, step)
+                _ = body.chunk(at: start + i, lanes: step)
             }
         }
         if fullWidth < width {
             let lanes = width - fullWidth
-            let values = body(start + fullWidth, fullWidth, lanes)
+            let values = body.chunk(at: start + fullWidth, lanes: lanes)
             if let columnSums {
                 let sums = columnSums + fullWidth
                 (row == 0 ? values : Lanes.load(sums, count: lanes) + values)

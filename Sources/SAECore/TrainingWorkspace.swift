@@ -360,9 +360,9 @@ extension TrainingWorkspace {
             width: hidden, l1Weight: l1Weight, gradient: dCode, columnSums: dBEnc)
         let absoluteSum =
             switch activation {
-            case .relu: pass.run(activation: .relu)
-            case .sigmoid: pass.run(activation: .sigmoid)
-            case .identity: pass.run(activation: .identity)
+            case .relu: pass.run(ReLUKernel.self)
+            case .sigmoid: pass.run(SigmoidKernel.self)
+            case .identity: pass.run(IdentityKernel.self)
             }
         return l1Weight.map { Double($0) * absoluteSum } ?? penalty
     }
@@ -468,27 +468,96 @@ private struct CodeGradientPass {
     let columnSums: UnsafeMutablePointer<Float>
 
     /// Runs the pass and returns `Σ|h|` (0 without L1), summed in eight `Double` lanes.
-    /// `activation` is a constant at each call site.
-    @inline(__always)
-    func run(activation: Activation) -> Double {
-        let weight = Lanes(repeating: l1Weight ?? 0)
-        let isL1 = l1Weight != nil
-        var absoluteSum = WideLanes()
-        sweepRows(rows: rows, width: width, columnSums: columnSums) { offset, _, lanes in
-            let y = Lanes.load(code + offset, count: lanes)
-            var dz = Lanes.load(gradient + offset, count: lanes)
-            if isL1 {
-                let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
-                    .replacing(with: -1, where: y .< 0)
-                dz += weight * sign
-                absoluteSum.add(y.replacing(with: -y, where: y .< 0), count: lanes)
-            }
-            dz = activation.backpropagate(dz, output: y)
-            if let mask { dz *= Lanes.load(mask + offset, count: lanes) }
-            dz.store(to: gradient + offset, count: lanes)
-            return dz
+    /// Compiled once per activation and per kind of pass, so each loop body is branch-free.
+    func run<Kind: ActivationKernel>(_: Kind.Type) -> Double {
+        switch (l1Weight, mask) {
+        case (let weight?, let mask?):
+            sweep(Kind.self, l1: L1Penalty(weight: weight), mask: SelectionMask(values: mask))
+        case (let weight?, nil):
+            sweep(Kind.self, l1: L1Penalty(weight: weight), mask: UnitMask())
+        case (nil, let mask?):
+            sweep(Kind.self, l1: NoPenalty(), mask: SelectionMask(values: mask))
+        case (nil, nil):
+            sweep(Kind.self, l1: NoPenalty(), mask: UnitMask())
         }
-        return absoluteSum.pairwiseSum
+    }
+
+    @inline(__always)
+    private func sweep<Kind: ActivationKernel, Penalty: CodePenalty, Mask: CodeMask>(
+        _: Kind.Type, l1 penalty: Penalty, mask: Mask
+    ) -> Double {
+        var sweep = CodeGradientSweep<Kind, Penalty, Mask>(
+            code: code, gradient: gradient, penalty: penalty, mask: mask)
+        sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
+        return sweep.absoluteSum.pairwiseSum
+    }
+}
+
+/// One chunk of ``CodeGradientPass``.
+private struct CodeGradientSweep<Kind: ActivationKernel, Penalty: CodePenalty, Mask: CodeMask>:
+    RowSweep
+{
+    let code: UnsafePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let penalty: Penalty
+    let mask: Mask
+    var absoluteSum = WideLanes()
+
+    @inline(__always)
+    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+        let y = Lanes.load(code + offset, count: lanes)
+        var dz = Lanes.load(gradient + offset, count: lanes)
+        penalty.add(to: &dz, code: y, lanes: lanes, absoluteSum: &absoluteSum)
+        dz = Kind.backpropagate(dz, output: y)
+        dz = mask.apply(to: dz, at: offset, lanes: lanes)
+        dz.store(to: gradient + offset, count: lanes)
+        return dz
+    }
+}
+
+/// Whether the code gradient pass adds an L1 term.
+private protocol CodePenalty {
+    /// Adds the penalty's gradient at codes `y` to `dz` and their `|y|` to `absoluteSum`.
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes)
+}
+
+/// No penalty term.
+private struct NoPenalty: CodePenalty {
+    @inline(__always)
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes) {}
+}
+
+/// L1 at weight `w`: `dz += w·sign(y)`.
+private struct L1Penalty: CodePenalty {
+    let weight: Float
+
+    @inline(__always)
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes) {
+        let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
+            .replacing(with: -1, where: y .< 0)
+        dz += Lanes(repeating: weight) * sign
+        absoluteSum.add(y.replacing(with: -y, where: y .< 0), count: lanes)
+    }
+}
+
+/// Whether the code gradient pass multiplies by the selection's mask.
+private protocol CodeMask {
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes
+}
+
+/// No selection: every latent kept.
+private struct UnitMask: CodeMask {
+    @inline(__always)
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes { dz }
+}
+
+/// The selection's 0/1 mask.
+private struct SelectionMask: CodeMask {
+    let values: UnsafePointer<Float>
+
+    @inline(__always)
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes {
+        dz * Lanes.load(values + offset, count: lanes)
     }
 }
 
