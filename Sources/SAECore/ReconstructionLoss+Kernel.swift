@@ -93,7 +93,7 @@ private struct SquaredErrorSweep<Kind: ActivationKernel>: RowSweep {
     var sum = WideLanes()
 
     @inline(__always)
-    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes {
         let output = Kind.apply(.load(logits + offset, count: lanes))
         output.store(to: logits + offset, count: lanes)
         let difference = output - .load(target + offset, count: lanes)
@@ -114,7 +114,7 @@ private struct CrossEntropySweep: RowSweep {
     var squares = WideLanes()
 
     @inline(__always)
-    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes {
         let z = Lanes.load(logits + offset, count: lanes)
         let t = Lanes.load(target + offset, count: lanes)
         // e = exp(−|z|) ∈ (0, 1] serves the sigmoid and the softplus log(1 + e).

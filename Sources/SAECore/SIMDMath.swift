@@ -139,9 +139,9 @@ extension SIMD8 where Scalar == Double {
 /// A conforming struct, rather than a closure, is what the sweep calls: the sweep is then
 /// compiled once per body with the body inlined into its loop.
 protocol RowSweep {
-    /// Handles the chunk at `offset` (its index in the matrix), `lanes` ≤ 8 wide, and returns
-    /// the values to add to the column sums.
-    mutating func chunk(at offset: Int, lanes: Int) -> Lanes
+    /// Handles the chunk at `offset` (its index in the matrix), at `column` of its row and
+    /// `lanes` ≤ 8 wide, and returns the values to add to the column sums.
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes
 }
 
 /// Sweeps a row-major `rows × width` matrix eight lanes at a time, row by row.
@@ -163,24 +163,24 @@ func sweepRows<Body: RowSweep>(
         if let columnSums {
             if row == 0 {
                 for i in stride(from: 0, to: fullWidth, by: step) {
-                    body.chunk(at: start + i, lanes: step).store(to: columnSums + i, count: step)
+                    body.chunk(at: start + i, column: i, lanes: step).store(to: columnSums + i, count: step)
                 }
             } else {
                 for i in stride(from: 0, to: fullWidth, by: step) {
                     let sum =
                         Lanes.load(columnSums + i, count: step)
-                        + body.chunk(at: start + i, lanes: step)
+                        + body.chunk(at: start + i, column: i, lanes: step)
                     sum.store(to: columnSums + i, count: step)
                 }
             }
         } else {
             for i in stride(from: 0, to: fullWidth, by: step) {
-                _ = body.chunk(at: start + i, lanes: step)
+                _ = body.chunk(at: start + i, column: i, lanes: step)
             }
         }
         if fullWidth < width {
             let lanes = width - fullWidth
-            let values = body.chunk(at: start + fullWidth, lanes: lanes)
+            let values = body.chunk(at: start + fullWidth, column: fullWidth, lanes: lanes)
             if let columnSums {
                 let sums = columnSums + fullWidth
                 (row == 0 ? values : Lanes.load(sums, count: lanes) + values)

@@ -79,6 +79,12 @@ final class TrainingWorkspace {
     private(set) var smallestKeptActivation: Float?
     /// Whether ``kept`` lists every non-zero entry of the last training batch's code.
     private(set) var isKeptIndexCurrent = false
+    /// Each latent's largest code value over the last batch, from the code-gradient pass
+    /// (H floats; dense products only).
+    private let columnLargest: UnsafeMutablePointer<Float>
+    /// The non-zero code entries the code-gradient pass counted, when it ran on the last
+    /// training batch's code; nil otherwise.
+    private var passActiveCount: Int?
 
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
     /// products beat OpenBLAS's dense ones (measured at 784 → 1024, batch 256, two cores).
@@ -110,6 +116,7 @@ final class TrainingWorkspace {
         keptByLatent = SparseColumns.allocate(
             hiddenSize: h, capacity: isSelective ? codeCount : 0)
         keptGradients = .zeroed(isSelective ? codeCount : 1)
+        columnLargest = .zeroed(h)
         auxiliary =
             hasAuxiliary
             ? AuxiliaryBuffers(capacity: capacity, config: config, auxK: objective.sparsity.auxK)
@@ -117,7 +124,7 @@ final class TrainingWorkspace {
     }
 
     deinit {
-        for buffer in [code, output, dOutput, dCode, mask, scratch, keptGradients] {
+        for buffer in [code, output, dOutput, dCode, mask, scratch, keptGradients, columnLargest] {
             buffer.deallocate()
         }
         centered?.deallocate()
@@ -153,6 +160,7 @@ final class TrainingWorkspace {
 
         // Forward: h = act(select((x − c)·W_enc + b_enc)); logits = h·W_dec + b_dec.
         let selection = objective.selection
+        passActiveCount = nil
         let input = encode(x: x, rows: rows, p: p, selection: selection, isTraining: true)
         let isSparse = selection.keptPerRow != nil && indexKept(rows: rows, fromMask: true)
         isKeptIndexCurrent = selection.keptPerRow != nil
@@ -218,6 +226,7 @@ final class TrainingWorkspace {
         let (d, hidden) = (config.inputSize, config.hiddenSize)
         let p = ParameterPointers(parameters, layout)
         isKeptIndexCurrent = false
+        passActiveCount = nil
         _ = encode(x: x, rows: rows, p: p, selection: selection, isTraining: false)
         let isSparse =
             selection.isSelective && kept.capacity >= rows * hidden
@@ -357,13 +366,15 @@ extension TrainingWorkspace {
         }
         let pass = CodeGradientPass(
             code: code, mask: objective.selection.isSelective ? mask : nil, rows: rows,
-            width: hidden, l1Weight: l1Weight, gradient: dCode, columnSums: dBEnc)
-        let absoluteSum =
+            width: hidden, l1Weight: l1Weight, gradient: dCode, columnSums: dBEnc,
+            columnLargest: columnLargest)
+        let (absoluteSum, activeCount) =
             switch activation {
             case .relu: pass.run(ReLUKernel.self)
             case .sigmoid: pass.run(SigmoidKernel.self)
             case .identity: pass.run(IdentityKernel.self)
             }
+        passActiveCount = activeCount
         return l1Weight.map { Double($0) * absoluteSum } ?? penalty
     }
 
@@ -403,8 +414,9 @@ extension TrainingWorkspace {
     /// Counts the non-zero entries of the first `rows` rows of ``code`` and sets `fired[j]`
     /// for each latent with a positive entry (leaving the other flags as they were).
     ///
-    /// Reads the kept entries when ``isKeptIndexCurrent``, else sweeps the code eight lanes
-    /// at a time, keeping each column's largest value in ``scratch``.
+    /// Reads the kept entries when ``isKeptIndexCurrent``, else takes what the code-gradient
+    /// pass found when it ran on this code, else sweeps the code eight lanes at a time, keeping
+    /// each column's largest value in ``scratch``.
     func countActive(rows: Int, fired: UnsafeMutablePointer<Bool>) -> Int {
         if isKeptIndexCurrent {
             // A k-sparse code: only the kept entries can be non-zero.
@@ -417,6 +429,10 @@ extension TrainingWorkspace {
             return active
         }
         let hidden = config.hiddenSize
+        if let passActiveCount {
+            for j in 0..<hidden where columnLargest[j] > 0 { fired[j] = true }
+            return passActiveCount
+        }
         let largest = scratch
         largest.update(repeating: 0, count: hidden)
         var counts = SIMD8<Int32>()
@@ -456,7 +472,9 @@ extension TrainingWorkspace {
 /// In one sweep over the `B × H` code, eight lanes at a time: adds the L1 penalty's gradient
 /// `w·sign(h)`, multiplies by the activation's slope and by the selection's mask, and sums the
 /// result's columns (db_enc, row 0 first, then each row added in turn). Each element gets the
-/// same operations, in the same order, as the separate passes would give it.
+/// same operations, in the same order, as the separate passes would give it. While the code
+/// is at hand it also counts its non-zero entries and keeps each column's largest value (from
+/// 0), the firing statistics the trainer records after the step.
 private struct CodeGradientPass {
     let code: UnsafePointer<Float>
     let mask: UnsafePointer<Float>?
@@ -466,10 +484,13 @@ private struct CodeGradientPass {
     let l1Weight: Float?
     let gradient: UnsafeMutablePointer<Float>
     let columnSums: UnsafeMutablePointer<Float>
+    /// Receives each column's largest code value, or 0 when none is positive (`width` floats).
+    let columnLargest: UnsafeMutablePointer<Float>
 
-    /// Runs the pass and returns `Σ|h|` (0 without L1), summed in eight `Double` lanes.
-    /// Compiled once per activation and per kind of pass, so each loop body is branch-free.
-    func run<Kind: ActivationKernel>(_: Kind.Type) -> Double {
+    /// Runs the pass; returns `Σ|h|` (0 without L1), summed in eight `Double` lanes, and the
+    /// number of non-zero code entries. Compiled once per activation and per kind of pass, so
+    /// each loop body is branch-free.
+    func run<Kind: ActivationKernel>(_: Kind.Type) -> (absoluteSum: Double, activeCount: Int) {
         switch (l1Weight, mask) {
         case (let weight?, let mask?):
             sweep(Kind.self, l1: L1Penalty(weight: weight), mask: SelectionMask(values: mask))
@@ -485,11 +506,13 @@ private struct CodeGradientPass {
     @inline(__always)
     private func sweep<Kind: ActivationKernel, Penalty: CodePenalty, Mask: CodeMask>(
         _: Kind.Type, l1 penalty: Penalty, mask: Mask
-    ) -> Double {
+    ) -> (absoluteSum: Double, activeCount: Int) {
+        columnLargest.update(repeating: 0, count: width)
         var sweep = CodeGradientSweep<Kind, Penalty, Mask>(
-            code: code, gradient: gradient, penalty: penalty, mask: mask)
+            code: code, gradient: gradient, penalty: penalty, mask: mask,
+            columnLargest: columnLargest)
         sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
-        return sweep.absoluteSum.pairwiseSum
+        return (sweep.absoluteSum.pairwiseSum, Int(sweep.activeCounts.wrappedSum()))
     }
 }
 
@@ -501,11 +524,19 @@ private struct CodeGradientSweep<Kind: ActivationKernel, Penalty: CodePenalty, M
     let gradient: UnsafeMutablePointer<Float>
     let penalty: Penalty
     let mask: Mask
+    let columnLargest: UnsafeMutablePointer<Float>
     var absoluteSum = WideLanes()
+    var activeCounts = SIMD8<Int32>()
 
     @inline(__always)
-    mutating func chunk(at offset: Int, lanes: Int) -> Lanes {
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes {
         let y = Lanes.load(code + offset, count: lanes)
+        // A short chunk's padding lanes load as 0, which neither counts nor raises a maximum.
+        activeCounts &+= SIMD8<Int32>().replacing(with: 1, where: y .!= 0)
+        let largest = Lanes.load(columnLargest + column, count: lanes)
+        largest.replacing(with: y, where: y .> largest)
+            .store(to: columnLargest + column, count: lanes)
+
         var dz = Lanes.load(gradient + offset, count: lanes)
         penalty.add(to: &dz, code: y, lanes: lanes, absoluteSum: &absoluteSum)
         dz = Kind.backpropagate(dz, output: y)
