@@ -11,13 +11,16 @@ extension ReconstructionLoss {
     /// Returns the loss of a decoded batch and writes its gradient w.r.t. the decoder logits.
     ///
     /// - Parameters:
-    ///   - logits: `B × D` decoder pre-activations `z = h · W_dec + b_dec`. For MSE they are
-    ///     turned into the reconstruction `decoderActivation(z)` in place; for BCE they are left
-    ///     as is.
+    ///   - logits: `B × D` decoder pre-activations `z = h · W_dec + b_dec`. For MSE and
+    ///     `keepsReconstruction` they are turned into the reconstruction `decoderActivation(z)`
+    ///     in place; else (and always for BCE) they are left as they are.
     ///   - target: the `B × D` inputs being reconstructed.
     ///   - gradient: receives `B × D` values of `∂loss/∂z`.
     ///   - columnSums: when given, receives the `D` column sums of `gradient`, row 0 first and
     ///     each later row added in turn.
+    ///   - keepsReconstruction: whether MSE leaves the reconstruction in `logits`. Training
+    ///     skips it when nothing reads it: the write back is a second trip to each line of a
+    ///     buffer the matrix product left partly in the other core's cache.
     /// - Returns: `loss`, MSE `Σ(x' − x)² / N`, or for BCE the mean over elements of
     ///   `max(z, 0) − z·x + log(1 + exp(−|z|))`, which is
     ///   `−[x·log σ(z) + (1 − x)·log(1 − σ(z))]` written so it cannot overflow (BCE ignores
@@ -30,13 +33,14 @@ extension ReconstructionLoss {
         width: Int,
         decoderActivation: Activation,
         gradient: UnsafeMutablePointer<Float>,
-        columnSums: UnsafeMutablePointer<Float>? = nil
+        columnSums: UnsafeMutablePointer<Float>? = nil,
+        keepsReconstruction: Bool = true
     ) -> (loss: Double, squaredError: Double) {
         let count = rows * width
         if count == 0 { return (0, 0) }
         let pass = ElementPass(
             logits: logits, target: target, rows: rows, width: width, gradient: gradient,
-            columnSums: columnSums)
+            columnSums: columnSums, keepsReconstruction: keepsReconstruction)
         switch (self, decoderActivation) {
         case (.mse, .relu):
             let sum = pass.squaredError(ReLUKernel.self)
@@ -62,14 +66,16 @@ private struct ElementPass {
     let width: Int
     let gradient: UnsafeMutablePointer<Float>
     let columnSums: UnsafeMutablePointer<Float>?
+    let keepsReconstruction: Bool
 
-    /// MSE: `x' = act(z)` in place, `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
+    /// MSE: `x' = act(z)` (in place when `keepsReconstruction`), `gradient = act'·2(x' − x) / N`;
+    /// returns `Σ(x' − x)²`.
     ///
     /// Compiled once per activation, so each loop body is branch-free.
     func squaredError<Kind: ActivationKernel>(_: Kind.Type) -> Double {
         var sweep = SquaredErrorSweep<Kind>(
             logits: logits, target: target, gradient: gradient,
-            scale: 2 / Float(rows * width))
+            scale: 2 / Float(rows * width), keepsReconstruction: keepsReconstruction)
         sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
         return sweep.sum.pairwiseSum
     }
@@ -90,12 +96,13 @@ private struct SquaredErrorSweep<Kind: ActivationKernel>: RowSweep {
     let target: UnsafePointer<Float>
     let gradient: UnsafeMutablePointer<Float>
     let scale: Float
+    let keepsReconstruction: Bool
     var sum = WideLanes()
 
     @inline(__always)
     mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes {
         let output = Kind.apply(.load(logits + offset, count: lanes))
-        output.store(to: logits + offset, count: lanes)
+        if keepsReconstruction { output.store(to: logits + offset, count: lanes) }
         let difference = output - .load(target + offset, count: lanes)
         let g = Kind.backpropagate(scale * difference, output: output)
         g.store(to: gradient + offset, count: lanes)

@@ -166,10 +166,12 @@ final class TrainingWorkspace {
         isKeptIndexCurrent = selection.keptPerRow != nil
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
 
-        // Loss, ∂loss/∂logits and db_dec = Σ_rows ∂loss/∂logits.
+        // Loss, ∂loss/∂logits and db_dec = Σ_rows ∂loss/∂logits. Only AuxK reads the
+        // reconstruction afterwards.
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
             logits: output, target: x, rows: rows, width: d,
-            decoderActivation: config.decoderActivation, gradient: dOutput, columnSums: dBDec)
+            decoderActivation: config.decoderActivation, gradient: dOutput, columnSums: dBDec,
+            keepsReconstruction: auxiliary != nil)
 
         // Decoder: dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
         backpropagateDecoder(rows: rows, isSparse: isSparse, wDec: p.wDec, dWDec: dWDec)
