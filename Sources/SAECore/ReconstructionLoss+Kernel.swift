@@ -68,8 +68,8 @@ private struct ElementPass {
     let columnSums: UnsafeMutablePointer<Float>?
     let keepsReconstruction: Bool
 
-    /// MSE: `x' = act(z)` (in place when `keepsReconstruction`), `gradient = act'·2(x' − x) / N`;
-    /// returns `Σ(x' − x)²`.
+    /// MSE: `x' = act(z)` (in place when `keepsReconstruction`) and
+    /// `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
     ///
     /// Compiled once per activation, so each loop body is branch-free.
     func squaredError<Kind: ActivationKernel>(_: Kind.Type) -> Double {

@@ -163,7 +163,8 @@ func sweepRows<Body: RowSweep>(
         if let columnSums {
             if row == 0 {
                 for i in stride(from: 0, to: fullWidth, by: step) {
-                    body.chunk(at: start + i, column: i, lanes: step).store(to: columnSums + i, count: step)
+                    body.chunk(at: start + i, column: i, lanes: step)
+                        .store(to: columnSums + i, count: step)
                 }
             } else {
                 for i in stride(from: 0, to: fullWidth, by: step) {

@@ -82,9 +82,9 @@ final class TrainingWorkspace {
     /// Each latent's largest code value over the last batch, from the code-gradient pass
     /// (H floats; dense products only).
     private let columnLargest: UnsafeMutablePointer<Float>
-    /// The non-zero code entries the code-gradient pass counted, when it ran on the last
-    /// training batch's code; nil otherwise.
-    private var passActiveCount: Int?
+    /// The non-zero code entries the code-gradient pass counted, and over how many rows, when
+    /// it ran on the last training batch's code; nil otherwise.
+    private var passActiveCount: (rows: Int, count: Int)?
 
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
     /// products beat OpenBLAS's dense ones (measured at 784 → 1024, batch 256, two cores).
@@ -124,7 +124,8 @@ final class TrainingWorkspace {
     }
 
     deinit {
-        for buffer in [code, output, dOutput, dCode, mask, scratch, keptGradients, columnLargest] {
+        let buffers = [code, output, dOutput, dCode, mask, scratch, keptGradients, columnLargest]
+        for buffer in buffers {
             buffer.deallocate()
         }
         centered?.deallocate()
@@ -376,7 +377,7 @@ extension TrainingWorkspace {
             case .sigmoid: pass.run(SigmoidKernel.self)
             case .identity: pass.run(IdentityKernel.self)
             }
-        passActiveCount = activeCount
+        passActiveCount = (rows, activeCount)
         return l1Weight.map { Double($0) * absoluteSum } ?? penalty
     }
 
@@ -431,9 +432,9 @@ extension TrainingWorkspace {
             return active
         }
         let hidden = config.hiddenSize
-        if let passActiveCount {
+        if let passActiveCount, passActiveCount.rows == rows {
             for j in 0..<hidden where columnLargest[j] > 0 { fired[j] = true }
-            return passActiveCount
+            return passActiveCount.count
         }
         let largest = scratch
         largest.update(repeating: 0, count: hidden)
