@@ -1,12 +1,19 @@
 import Foundation
 
-/// This process's memory figures, read from `/proc/self/status` (Linux only).
+/// This process's memory and CPU figures, read from `/proc/self/status` (Linux only).
 enum ProcessMemory {
     /// Peak resident set size so far (`VmHWM`), in KiB, or nil where /proc is missing.
     static var peakResidentKiB: Int? { field("VmHWM") }
 
     /// Current resident set size (`VmRSS`), in KiB, or nil where /proc is missing.
     static var residentKiB: Int? { field("VmRSS") }
+
+    /// CPU time used so far by all of this process's threads, in seconds.
+    static var cpuSeconds: Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
 
     /// The value of a `Name:   1234 kB` line of /proc/self/status.
     private static func field(_ name: String) -> Int? {

@@ -51,11 +51,13 @@ func runShape(_ shape: BenchShape, arguments: BenchArguments) throws -> ShapeRes
     var lastRecord: EpochRecord?
     for epoch in 1...arguments.epochs {
         var record: EpochRecord?
+        let cpuBefore = ProcessMemory.cpuSeconds
         let seconds = try timedThrowing { record = try trainer.trainEpoch() }
+        let cpuSeconds = ProcessMemory.cpuSeconds - cpuBefore
         guard let record else { throw BenchArgumentError(message: "epoch \(epoch) stopped") }
         epochSeconds.append(seconds)
         lastRecord = record
-        printEpoch(record, seconds: seconds)
+        printEpoch(record, seconds: seconds, cpuSeconds: cpuSeconds)
     }
     let peak = ProcessMemory.peakResidentKiB
 
@@ -80,10 +82,13 @@ private func timedThrowing(_ body: () throws -> Void) throws -> Double {
     return (clock.now - started).seconds
 }
 
-private func printEpoch(_ record: EpochRecord, seconds: Double) {
+/// Prints an epoch's figures; the CPU seconds of all threads beside the wall time show how
+/// much of it went to waiting (below) or to a second core (above).
+private func printEpoch(_ record: EpochRecord, seconds: Double, cpuSeconds: Double) {
     print(
         String(
-            format: "  epoch %d: %.3f s, loss %.5f (reconstruction %.5f), L0 %.1f, dead %d",
-            record.epoch, seconds, record.loss, record.reconstruction, record.l0,
+            format:
+                "  epoch %d: %.3f s (CPU %.3f s), loss %.5f (reconstruction %.5f), L0 %.1f, dead %d",
+            record.epoch, seconds, cpuSeconds, record.loss, record.reconstruction, record.l0,
             record.deadCount))
 }

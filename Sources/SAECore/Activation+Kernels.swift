@@ -7,23 +7,21 @@ extension Activation {
     ///
     /// ReLU maps NaN to NaN (so non-finite values reach the loss check). Sigmoid is
     /// `SIMDMath.sigmoid`, which cannot overflow and is within a few ulp of `1 / (1 + e^−z)`.
-    @inline(__always)
     package func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
         switch self {
-        case .relu:
-            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-                let lanes = min(Lanes.scalarCount, count - i)
-                let z = Lanes.load(values + i, count: lanes)
-                z.replacing(with: 0, where: z .< 0).store(to: values + i, count: lanes)
-            }
-        case .sigmoid:
-            for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
-                let lanes = min(Lanes.scalarCount, count - i)
-                SIMDMath.sigmoid(.load(values + i, count: lanes)).sigmoid
-                    .store(to: values + i, count: lanes)
-            }
-        case .identity:
-            break
+        case .relu: ReLUKernel.apply(values, count: count)
+        case .sigmoid: SigmoidKernel.apply(values, count: count)
+        case .identity: return
+        }
+    }
+
+    /// The activation of eight values, as ``apply(_:count:)`` computes it.
+    @inline(__always)
+    func apply(_ z: Lanes) -> Lanes {
+        switch self {
+        case .relu: ReLUKernel.apply(z)
+        case .sigmoid: SigmoidKernel.apply(z)
+        case .identity: IdentityKernel.apply(z)
         }
     }
 
@@ -41,10 +39,19 @@ extension Activation {
         for i in stride(from: 0, to: count, by: Lanes.scalarCount) {
             let lanes = min(Lanes.scalarCount, count - i)
             let g = Lanes.load(gradient + i, count: lanes)
-            let y = Lanes.load(output + i, count: lanes)
-            let scaled =
-                self == .relu ? g.replacing(with: 0, where: .!(y .> 0)) : g * (y * (1 - y))
-            scaled.store(to: gradient + i, count: lanes)
+            backpropagate(g, output: .load(output + i, count: lanes))
+                .store(to: gradient + i, count: lanes)
+        }
+    }
+
+    /// Eight gradients times the activation's derivative at outputs `y`, as
+    /// ``backpropagate(_:output:count:)`` computes them.
+    @inline(__always)
+    func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes {
+        switch self {
+        case .relu: ReLUKernel.backpropagate(g, output: y)
+        case .sigmoid: SigmoidKernel.backpropagate(g, output: y)
+        case .identity: IdentityKernel.backpropagate(g, output: y)
         }
     }
 
@@ -58,4 +65,59 @@ extension Activation {
         case .identity: 1
         }
     }
+}
+
+/// One activation as a type, so a kernel generic over it is compiled once per activation with
+/// the activation's lane operations inlined into its loop (a runtime `Activation` in a loop
+/// body can leave each chunk calling out to a switch).
+protocol ActivationKernel {
+    /// `act(z)` for eight values.
+    static func apply(_ z: Lanes) -> Lanes
+    /// `g · act′` at the points whose outputs are `y`.
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes
+}
+
+extension ActivationKernel {
+    /// Applies the activation in place to `count` floats; a short last chunk is padded.
+    @inline(__always)
+    static func apply(_ values: UnsafeMutablePointer<Float>, count: Int) {
+        let full = count - count % Lanes.scalarCount
+        for i in stride(from: 0, to: full, by: Lanes.scalarCount) {
+            apply(.load(values + i, count: Lanes.scalarCount))
+                .store(to: values + i, count: Lanes.scalarCount)
+        }
+        if full < count {
+            apply(.load(values + full, count: count - full))
+                .store(to: values + full, count: count - full)
+        }
+    }
+}
+
+/// `max(z, 0)`, NaN kept; the derivative is 1 where the output is positive, else 0 (as torch).
+enum ReLUKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { z.replacing(with: 0, where: z .< 0) }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes {
+        g.replacing(with: 0, where: .!(y .> 0))
+    }
+}
+
+/// `1 / (1 + e^−z)` by `SIMDMath.sigmoid`; the derivative is `y(1 − y)`.
+enum SigmoidKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { SIMDMath.sigmoid(z).sigmoid }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes { g * (y * (1 - y)) }
+}
+
+/// The identity; its derivative is 1.
+enum IdentityKernel: ActivationKernel {
+    @inline(__always)
+    static func apply(_ z: Lanes) -> Lanes { z }
+
+    @inline(__always)
+    static func backpropagate(_ g: Lanes, output y: Lanes) -> Lanes { g }
 }

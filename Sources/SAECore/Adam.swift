@@ -108,9 +108,12 @@ package struct Adam: Sendable, Equatable {
     ) {
         // One loop per combination, so each body is branch-free and the compiler vectorises it.
         // Elements are independent, so chunks on several cores give the serial loop's values.
+        // Only models of millions of parameters are split: the step is bound by memory
+        // traffic, and below that a worker thread beside OpenBLAS's gains nothing on two cores
+        // while it moves the training thread's data between their caches.
         let isDecaying = s.weightDecay != 0
         let isSmallWeight = s.beta1Weight < 0.5
-        Parallel.forEachChunk(of: count, minimumChunk: 1 << 15, alignment: 16) { range in
+        Parallel.forEachChunk(of: count, minimumChunk: 1 << 21, alignment: 16) { range in
             let (p, g, m, v) = (p + range.lowerBound, g + range.lowerBound,
                                 m + range.lowerBound, v + range.lowerBound)
             let count = range.count

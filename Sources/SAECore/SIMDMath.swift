@@ -110,3 +110,83 @@ package enum SIMDMath {
         return (positive.replacing(with: negative, where: z .< 0), e)
     }
 }
+
+/// Eight doubles, for sums of many `Lanes` that must not lose precision.
+package typealias WideLanes = SIMD8<Double>
+
+extension SIMD8 where Scalar == Double {
+    /// Adds the first `count` lanes of `values`, widened to `Double`, lane by lane.
+    @inline(__always)
+    mutating func add(_ values: Lanes, count: Int) {
+        var widened = WideLanes(values)
+        if count < 8 {
+            for lane in count..<8 { widened[lane] = 0 }
+        }
+        self += widened
+    }
+
+    /// The sum of the eight lanes, added in a fixed pairwise order.
+    @inline(__always)
+    var pairwiseSum: Double {
+        let four = lowHalf + highHalf
+        let two = four.lowHalf + four.highHalf
+        return two[0] + two[1]
+    }
+}
+
+/// The per-chunk work of a ``sweepRows(rows:width:columnSums:_:)``.
+///
+/// A conforming struct, rather than a closure, is what the sweep calls: the sweep is then
+/// compiled once per body with the body inlined into its loop.
+protocol RowSweep {
+    /// Handles the chunk at `offset` (its index in the matrix), at `column` of its row and
+    /// `lanes` ≤ 8 wide, and returns the values to add to the column sums.
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes
+}
+
+/// Sweeps a row-major `rows × width` matrix eight lanes at a time, row by row.
+///
+/// With `columnSums` given, they end as the column sums of what `body` returned: row 0 is
+/// stored, each later row added in turn, so they run in a fixed order. Full chunks pass a
+/// constant 8 for `lanes`, which keeps their loads and stores branch-free once inlined.
+@inline(__always)
+func sweepRows<Body: RowSweep>(
+    rows: Int,
+    width: Int,
+    columnSums: UnsafeMutablePointer<Float>?,
+    _ body: inout Body
+) {
+    let step = Lanes.scalarCount
+    let fullWidth = width - width % step
+    for row in 0..<rows {
+        let start = row * width
+        if let columnSums {
+            if row == 0 {
+                for i in stride(from: 0, to: fullWidth, by: step) {
+                    body.chunk(at: start + i, column: i, lanes: step)
+                        .store(to: columnSums + i, count: step)
+                }
+            } else {
+                for i in stride(from: 0, to: fullWidth, by: step) {
+                    let sum =
+                        Lanes.load(columnSums + i, count: step)
+                        + body.chunk(at: start + i, column: i, lanes: step)
+                    sum.store(to: columnSums + i, count: step)
+                }
+            }
+        } else {
+            for i in stride(from: 0, to: fullWidth, by: step) {
+                _ = body.chunk(at: start + i, column: i, lanes: step)
+            }
+        }
+        if fullWidth < width {
+            let lanes = width - fullWidth
+            let values = body.chunk(at: start + fullWidth, column: fullWidth, lanes: lanes)
+            if let columnSums {
+                let sums = columnSums + fullWidth
+                (row == 0 ? values : Lanes.load(sums, count: lanes) + values)
+                    .store(to: sums, count: lanes)
+            }
+        }
+    }
+}

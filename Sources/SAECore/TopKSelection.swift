@@ -29,26 +29,60 @@ package enum TopKSelection {
         }
 
         // Find the k-th largest value, then how many equal to it may stay.
-        for i in 0..<count {
-            scratch[i] = row[i].isNaN ? -.infinity : row[i]
+        forEachChunk(count) { i, lanes in
+            ranked(.load(row + i, count: lanes)).store(to: scratch + i, count: lanes)
         }
         let threshold = kthLargest(k, in: scratch, count: count)
-        var above = 0
-        for i in 0..<count where !row[i].isNaN && row[i] > threshold {
-            above += 1
+        let bound = Lanes(repeating: threshold)
+        // Count what ranks above the threshold. (A short chunk's padding lanes load as 0.)
+        var above = SIMD8<Int32>()
+        forEachChunk(count) { i, lanes in
+            let isReal = laneIndices .< SIMD8<Int32>(repeating: Int32(lanes))
+            let isAbove = ranked(.load(row + i, count: lanes)) .> bound .& isReal
+            above &+= SIMD8<Int32>().replacing(with: 1, where: isAbove)
         }
-        var tiesLeft = k - above
-
-        for i in 0..<count {
-            let value = row[i].isNaN ? -Float.infinity : row[i]
-            var isKept = value > threshold
-            if !isKept && value == threshold && tiesLeft > 0 {
-                isKept = true
-                tiesLeft -= 1
+        // Zero what ranks below the threshold, and the values equal to it beyond the first
+        // `k − above`. This pass reads values only before writing zeros over them, so a zeroed
+        // value is never mistaken for a tie when the threshold itself is 0.
+        var tiesLeft = k - Int(above.wrappedSum())
+        forEachChunk(count) { i, lanes in
+            let values = Lanes.load(row + i, count: lanes)
+            let value = ranked(values)
+            var isDropped = value .< bound
+            if any(value .== bound) {
+                for lane in 0..<lanes where value[lane] == threshold {
+                    if tiesLeft > 0 {
+                        tiesLeft -= 1
+                    } else {
+                        isDropped[lane] = true
+                    }
+                }
             }
-            if !isKept { row[i] = 0 }
-            mask?[i] = isKept ? 1 : 0
+            values.replacing(with: 0, where: isDropped).store(to: row + i, count: lanes)
+            if let mask {
+                Lanes(repeating: 1).replacing(with: 0, where: isDropped)
+                    .store(to: mask + i, count: lanes)
+            }
         }
+    }
+
+    /// 0, 1, …, 7: which lanes of a short chunk hold values.
+    private static let laneIndices = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+
+    /// A value as the selection ranks it: NaN as −∞.
+    @inline(__always)
+    private static func ranked(_ values: Lanes) -> Lanes {
+        values.replacing(with: -.infinity, where: values .!= values)
+    }
+
+    /// Calls `body(start, lanes)` for the eight-lane chunks of `0..<count`.
+    @inline(__always)
+    private static func forEachChunk(_ count: Int, _ body: (_ start: Int, _ lanes: Int) -> Void) {
+        let full = count - count % Lanes.scalarCount
+        for i in stride(from: 0, to: full, by: Lanes.scalarCount) {
+            body(i, Lanes.scalarCount)
+        }
+        if full < count { body(full, count - full) }
     }
 
     /// Returns the `k`-th largest of `count` values (1-based), overwriting them.

@@ -146,26 +146,8 @@ extension Trainer {
     /// (`h > 0`) and advances the samples-since-fired counters.
     func recordFiring(rows: Int) -> Int {
         let hiddenSize = config.hiddenSize
-        let code = workspace.code
-        var active = 0
         firedInBatch.update(repeating: false, count: hiddenSize)
-        if workspace.isKeptIndexCurrent {
-            // A k-sparse code: only the kept entries can be non-zero.
-            let kept = workspace.kept
-            for e in 0..<kept.count(rows: rows) {
-                let h = kept.values[e]
-                if h != 0 { active += 1 }
-                if h > 0 { firedInBatch[Int(kept.columns[e])] = true }
-            }
-        } else {
-            for row in 0..<rows {
-                let h = code + row * hiddenSize
-                for j in 0..<hiddenSize {
-                    if h[j] != 0 { active += 1 }
-                    if h[j] > 0 { firedInBatch[j] = true }
-                }
-            }
-        }
+        let active = workspace.countActive(rows: rows, fired: firedInBatch)
         for j in 0..<hiddenSize {
             if firedInBatch[j] {
                 hasFired[j] = true

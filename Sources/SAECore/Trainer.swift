@@ -125,6 +125,7 @@ package final class Trainer {
         try options.validate(for: config)
         try Self.checkDatasets(training: training, validation: validation, model: config)
 
+        training.adviseHugePages()
         let normalization = Normalization.fitted(options.normalization, to: training)
         if options.reconstruction == .bce {
             try Self.checkProbabilities(training, named: "training", normalization: normalization)

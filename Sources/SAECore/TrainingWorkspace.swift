@@ -79,6 +79,12 @@ final class TrainingWorkspace {
     private(set) var smallestKeptActivation: Float?
     /// Whether ``kept`` lists every non-zero entry of the last training batch's code.
     private(set) var isKeptIndexCurrent = false
+    /// Each latent's largest code value over the last batch, from the code-gradient pass
+    /// (H floats; dense products only).
+    private let columnLargest: UnsafeMutablePointer<Float>
+    /// The non-zero code entries the code-gradient pass counted, and over how many rows, when
+    /// it ran on the last training batch's code; nil otherwise.
+    private var passActiveCount: (rows: Int, count: Int)?
 
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
     /// products beat OpenBLAS's dense ones (measured at 784 → 1024, batch 256, two cores).
@@ -110,6 +116,7 @@ final class TrainingWorkspace {
         keptByLatent = SparseColumns.allocate(
             hiddenSize: h, capacity: isSelective ? codeCount : 0)
         keptGradients = .zeroed(isSelective ? codeCount : 1)
+        columnLargest = .zeroed(h)
         auxiliary =
             hasAuxiliary
             ? AuxiliaryBuffers(capacity: capacity, config: config, auxK: objective.sparsity.auxK)
@@ -117,7 +124,8 @@ final class TrainingWorkspace {
     }
 
     deinit {
-        for buffer in [code, output, dOutput, dCode, mask, scratch, keptGradients] {
+        let buffers = [code, output, dOutput, dCode, mask, scratch, keptGradients, columnLargest]
+        for buffer in buffers {
             buffer.deallocate()
         }
         centered?.deallocate()
@@ -153,19 +161,21 @@ final class TrainingWorkspace {
 
         // Forward: h = act(select((x − c)·W_enc + b_enc)); logits = h·W_dec + b_dec.
         let selection = objective.selection
+        passActiveCount = nil
         let input = encode(x: x, rows: rows, p: p, selection: selection, isTraining: true)
         let isSparse = selection.keptPerRow != nil && indexKept(rows: rows, fromMask: true)
         isKeptIndexCurrent = selection.keptPerRow != nil
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
 
-        // Loss, and ∂loss/∂logits.
+        // Loss, ∂loss/∂logits and db_dec = Σ_rows ∂loss/∂logits. Only AuxK reads the
+        // reconstruction afterwards.
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
-            logits: output, target: x, count: rows * d,
-            decoderActivation: config.decoderActivation, gradient: dOutput)
+            logits: output, target: x, rows: rows, width: d,
+            decoderActivation: config.decoderActivation, gradient: dOutput, columnSums: dBDec,
+            keepsReconstruction: auxiliary != nil)
 
-        // Decoder: db_dec = Σ_rows dOutput, dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
+        // Decoder: dW_dec = hᵀ·dOutput, dh = dOutput·W_decᵀ.
         backpropagateDecoder(rows: rows, isSparse: isSparse, wDec: p.wDec, dWDec: dWDec)
-        sumRows(dOutput, rows: rows, width: d, into: dBDec)
 
         // AuxK: the dead latents' reconstruction of the residual adds to dW_dec.
         var auxiliaryLoss = 0.0
@@ -177,7 +187,8 @@ final class TrainingWorkspace {
         }
 
         // Sparsity adds to ∂loss/∂h; then back through the activation and the selection.
-        let sparsity = backpropagateCode(rows: rows, isSparse: isSparse, beta: sparsityBeta)
+        let sparsity = backpropagateCode(
+            rows: rows, isSparse: isSparse, beta: sparsityBeta, dBEnc: dBEnc)
         if let auxiliary, auxiliaryLoss != 0, !isSparse {
             auxiliary.addGradients(hiddenSize: hidden, into: dCode)
         }
@@ -218,13 +229,14 @@ final class TrainingWorkspace {
         let (d, hidden) = (config.inputSize, config.hiddenSize)
         let p = ParameterPointers(parameters, layout)
         isKeptIndexCurrent = false
+        passActiveCount = nil
         _ = encode(x: x, rows: rows, p: p, selection: selection, isTraining: false)
         let isSparse =
             selection.isSelective && kept.capacity >= rows * hidden
             && indexKept(rows: rows, fromMask: false)
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
-            logits: output, target: x, count: rows * d,
+            logits: output, target: x, rows: rows, width: d,
             decoderActivation: config.decoderActivation, gradient: dOutput)
         // The penalty's gradient lands in dCode, which nothing reads afterwards.
         let sparsity = objective.sparsity.penaltyAndGradient(
@@ -265,11 +277,15 @@ extension TrainingWorkspace {
         for row in 0..<rows {
             kept.starts[row] = count
             let (h, m) = (code + row * hidden, mask + row * hidden)
-            for j in 0..<hidden where fromMask ? m[j] != 0 : h[j] != 0 {
+            // Branch-free: every entry is written at the next slot, which only a kept entry
+            // claims. The slot is below rows × hidden, so within `kept`'s capacity.
+            for j in 0..<hidden {
+                let value = h[j]
+                let isKept = fromMask ? m[j] != 0 : value != 0
                 kept.columns[count] = Int32(j)
-                kept.values[count] = h[j]
-                if h[j] > 0 && h[j] < smallest { smallest = h[j] }
-                count += 1
+                kept.values[count] = value
+                smallest = min(smallest, isKept && value > 0 ? value : .infinity)
+                count += isKept ? 1 : 0
             }
         }
         kept.starts[rows] = count
@@ -321,8 +337,14 @@ extension TrainingWorkspace {
     }
 
     /// Adds the sparsity penalty's gradient to ∂loss/∂h and takes it back through the
-    /// activation and the selection; returns the weighted penalty.
-    private func backpropagateCode(rows: Int, isSparse: Bool, beta: Float) -> Double {
+    /// activation and the selection; returns the weighted penalty. With dense products it also
+    /// writes db_enc, the column sums of the result.
+    private func backpropagateCode(
+        rows: Int,
+        isSparse: Bool,
+        beta: Float,
+        dBEnc: UnsafeMutablePointer<Float>
+    ) -> Double {
         let hidden = config.hiddenSize
         let activation = config.activation
         if isSparse {
@@ -332,16 +354,31 @@ extension TrainingWorkspace {
             }
             return 0
         }
-        let sparsity = objective.sparsity.penaltyAndGradient(
-            beta: beta, code: code, rows: rows, hiddenSize: hidden, gradient: dCode,
-            columnScratch: scratch)
-        activation.backpropagate(dCode, output: code, count: rows * hidden)
-        if objective.selection.isSelective {
-            for i in 0..<rows * hidden {
-                dCode[i] *= mask[i]
-            }
+        let sparsity = objective.sparsity
+        var l1Weight: Float?
+        var penalty = 0.0
+        switch sparsity.kind {
+        case .l1:
+            l1Weight = sparsity.reduction == .sum ? beta : beta / Float(rows)
+        case .kl:
+            penalty = sparsity.penaltyAndGradient(
+                beta: beta, code: code, rows: rows, hiddenSize: hidden, gradient: dCode,
+                columnScratch: scratch)
+        case .none, .topk, .batchtopk:
+            break
         }
-        return sparsity
+        let pass = CodeGradientPass(
+            code: code, mask: objective.selection.isSelective ? mask : nil, rows: rows,
+            width: hidden, l1Weight: l1Weight, gradient: dCode, columnSums: dBEnc,
+            columnLargest: columnLargest)
+        let (absoluteSum, activeCount) =
+            switch activation {
+            case .relu: pass.run(ReLUKernel.self)
+            case .sigmoid: pass.run(SigmoidKernel.self)
+            case .identity: pass.run(IdentityKernel.self)
+            }
+        passActiveCount = (rows, activeCount)
+        return l1Weight.map { Double($0) * absoluteSum } ?? penalty
     }
 
     private func backpropagateEncoder(
@@ -357,7 +394,8 @@ extension TrainingWorkspace {
             BLAS.gemm(
                 transposeA: true, transposeB: false, m: hidden, n: d, k: rows,
                 a: dCode, b: input, beta: layout.hasTiedWeights ? 1 : 0, c: dWEncT)
-            sumRows(dCode, rows: rows, width: hidden, into: dBEnc)
+            // backpropagateCode summed dCode into db_enc before AuxK added to it.
+            if hasAuxiliary { sumRows(dCode, rows: rows, width: hidden, into: dBEnc) }
             return
         }
         // Tied, dW_encᵀ is dW_dec's matrix, which already holds the decoder's part.
@@ -376,6 +414,45 @@ extension TrainingWorkspace {
         }
     }
 
+    /// Counts the non-zero entries of the first `rows` rows of ``code`` and sets `fired[j]`
+    /// for each latent with a positive entry (leaving the other flags as they were).
+    ///
+    /// Reads the kept entries when ``isKeptIndexCurrent``, else takes what the code-gradient
+    /// pass found when it ran on this code, else sweeps the code eight lanes at a time, keeping
+    /// each column's largest value in ``scratch``.
+    func countActive(rows: Int, fired: UnsafeMutablePointer<Bool>) -> Int {
+        if isKeptIndexCurrent {
+            // A k-sparse code: only the kept entries can be non-zero.
+            var active = 0
+            for e in 0..<kept.count(rows: rows) {
+                let h = kept.values[e]
+                if h != 0 { active += 1 }
+                if h > 0 { fired[Int(kept.columns[e])] = true }
+            }
+            return active
+        }
+        let hidden = config.hiddenSize
+        if let passActiveCount, passActiveCount.rows == rows {
+            for j in 0..<hidden where columnLargest[j] > 0 { fired[j] = true }
+            return passActiveCount.count
+        }
+        let largest = scratch
+        largest.update(repeating: 0, count: hidden)
+        var counts = SIMD8<Int32>()
+        for row in 0..<rows {
+            let h = code + row * hidden
+            for i in stride(from: 0, to: hidden, by: Lanes.scalarCount) {
+                let lanes = min(Lanes.scalarCount, hidden - i)
+                let y = Lanes.load(h + i, count: lanes)
+                counts &+= SIMD8<Int32>(repeating: 0).replacing(with: 1, where: y .!= 0)
+                let top = Lanes.load(largest + i, count: lanes)
+                top.replacing(with: y, where: y .> top).store(to: largest + i, count: lanes)
+            }
+        }
+        for j in 0..<hidden where largest[j] > 0 { fired[j] = true }
+        return Int(counts.wrappedSum())
+    }
+
     /// Writes the column sums of a `rows × width` matrix into `sums` (`width` floats).
     private func sumRows(
         _ matrix: UnsafePointer<Float>,
@@ -390,6 +467,131 @@ extension TrainingWorkspace {
                 sums[j] += values[j]
             }
         }
+    }
+}
+
+/// The element-wise pass from ∂loss/∂h to ∂loss/∂(encoder pre-activation), dense products.
+///
+/// In one sweep over the `B × H` code, eight lanes at a time: adds the L1 penalty's gradient
+/// `w·sign(h)`, multiplies by the activation's slope and by the selection's mask, and sums the
+/// result's columns (db_enc, row 0 first, then each row added in turn). Each element gets the
+/// same operations, in the same order, as the separate passes would give it. While the code
+/// is at hand it also counts its non-zero entries and keeps each column's largest value (from
+/// 0), the firing statistics the trainer records after the step.
+private struct CodeGradientPass {
+    let code: UnsafePointer<Float>
+    let mask: UnsafePointer<Float>?
+    let rows: Int
+    let width: Int
+    /// The L1 weight `w`, or nil when the penalty is not L1.
+    let l1Weight: Float?
+    let gradient: UnsafeMutablePointer<Float>
+    let columnSums: UnsafeMutablePointer<Float>
+    /// Receives each column's largest code value, or 0 when none is positive (`width` floats).
+    let columnLargest: UnsafeMutablePointer<Float>
+
+    /// Runs the pass; returns `Σ|h|` (0 without L1), summed in eight `Double` lanes, and the
+    /// number of non-zero code entries. Compiled once per activation and per kind of pass, so
+    /// each loop body is branch-free.
+    func run<Kind: ActivationKernel>(_: Kind.Type) -> (absoluteSum: Double, activeCount: Int) {
+        switch (l1Weight, mask) {
+        case (let weight?, let mask?):
+            sweep(Kind.self, l1: L1Penalty(weight: weight), mask: SelectionMask(values: mask))
+        case (let weight?, nil):
+            sweep(Kind.self, l1: L1Penalty(weight: weight), mask: UnitMask())
+        case (nil, let mask?):
+            sweep(Kind.self, l1: NoPenalty(), mask: SelectionMask(values: mask))
+        case (nil, nil):
+            sweep(Kind.self, l1: NoPenalty(), mask: UnitMask())
+        }
+    }
+
+    @inline(__always)
+    private func sweep<Kind: ActivationKernel, Penalty: CodePenalty, Mask: CodeMask>(
+        _: Kind.Type, l1 penalty: Penalty, mask: Mask
+    ) -> (absoluteSum: Double, activeCount: Int) {
+        columnLargest.update(repeating: 0, count: width)
+        var sweep = CodeGradientSweep<Kind, Penalty, Mask>(
+            code: code, gradient: gradient, penalty: penalty, mask: mask,
+            columnLargest: columnLargest)
+        sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
+        return (sweep.absoluteSum.pairwiseSum, Int(sweep.activeCounts.wrappedSum()))
+    }
+}
+
+/// One chunk of ``CodeGradientPass``.
+private struct CodeGradientSweep<Kind: ActivationKernel, Penalty: CodePenalty, Mask: CodeMask>:
+    RowSweep
+{
+    let code: UnsafePointer<Float>
+    let gradient: UnsafeMutablePointer<Float>
+    let penalty: Penalty
+    let mask: Mask
+    let columnLargest: UnsafeMutablePointer<Float>
+    var absoluteSum = WideLanes()
+    var activeCounts = SIMD8<Int32>()
+
+    @inline(__always)
+    mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes {
+        let y = Lanes.load(code + offset, count: lanes)
+        // A short chunk's padding lanes load as 0, which neither counts nor raises a maximum.
+        activeCounts &+= SIMD8<Int32>().replacing(with: 1, where: y .!= 0)
+        let largest = Lanes.load(columnLargest + column, count: lanes)
+        largest.replacing(with: y, where: y .> largest)
+            .store(to: columnLargest + column, count: lanes)
+
+        var dz = Lanes.load(gradient + offset, count: lanes)
+        penalty.add(to: &dz, code: y, lanes: lanes, absoluteSum: &absoluteSum)
+        dz = Kind.backpropagate(dz, output: y)
+        dz = mask.apply(to: dz, at: offset, lanes: lanes)
+        dz.store(to: gradient + offset, count: lanes)
+        return dz
+    }
+}
+
+/// Whether the code gradient pass adds an L1 term.
+private protocol CodePenalty {
+    /// Adds the penalty's gradient at codes `y` to `dz` and their `|y|` to `absoluteSum`.
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes)
+}
+
+/// No penalty term.
+private struct NoPenalty: CodePenalty {
+    @inline(__always)
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes) {}
+}
+
+/// L1 at weight `w`: `dz += w·sign(y)`.
+private struct L1Penalty: CodePenalty {
+    let weight: Float
+
+    @inline(__always)
+    func add(to dz: inout Lanes, code y: Lanes, lanes: Int, absoluteSum: inout WideLanes) {
+        let sign = Lanes(repeating: 0).replacing(with: 1, where: y .> 0)
+            .replacing(with: -1, where: y .< 0)
+        dz += Lanes(repeating: weight) * sign
+        absoluteSum.add(y.replacing(with: -y, where: y .< 0), count: lanes)
+    }
+}
+
+/// Whether the code gradient pass multiplies by the selection's mask.
+private protocol CodeMask {
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes
+}
+
+/// No selection: every latent kept.
+private struct UnitMask: CodeMask {
+    @inline(__always)
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes { dz }
+}
+
+/// The selection's 0/1 mask.
+private struct SelectionMask: CodeMask {
+    let values: UnsafePointer<Float>
+
+    @inline(__always)
+    func apply(to dz: Lanes, at offset: Int, lanes: Int) -> Lanes {
+        dz * Lanes.load(values + offset, count: lanes)
     }
 }
 

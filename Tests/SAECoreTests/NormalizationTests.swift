@@ -108,3 +108,37 @@ struct NormalizationTests {
                 "\(String(describing: validation))")
     }
 }
+
+/// `Dataset.adviseHugePages()`: a placement hint that must leave every value as it was.
+struct DatasetPlacementTests {
+    @Test func advisingHugePagesKeepsTheValues() {
+        // 12 MB of bytes and of floats: several whole 2 MiB pages whatever the alignment.
+        let rows = 3_000
+        let width = 4_000
+        let bytes = (0..<rows * width).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 7) }
+        let floats = bytes.enumerated().map { Float($0.element) - Float($0.offset % 97) }
+        for data in [
+            Dataset(rows: rows, width: width, storage: .bytes(bytes)),
+            Dataset(rows: rows, width: width, storage: .floats(floats)),
+        ] {
+            let indices = [0, rows / 2, rows - 1, 17]
+            let before = gathered(data, rows: indices)
+            data.adviseHugePages()
+            #expect(gathered(data, rows: indices).map(\.bitPattern) == before.map(\.bitPattern))
+            switch data.storage {
+            case .bytes(let values): #expect(values == bytes)
+            case .floats(let values): #expect(values.map(\.bitPattern) == floats.map(\.bitPattern))
+            }
+        }
+    }
+
+    private func gathered(_ data: Dataset, rows: [Int]) -> [Float] {
+        var out = [Float](repeating: .nan, count: rows.count * data.width)
+        rows.withUnsafeBufferPointer { indices in
+            out.withUnsafeMutableBufferPointer { out in
+                data.gather(rows: indices, into: out.baseAddress!, normalization: .none)
+            }
+        }
+        return out
+    }
+}

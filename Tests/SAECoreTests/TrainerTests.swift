@@ -168,6 +168,27 @@ struct TrainerTests {
         #expect(record.deadCount == 8 && record.deadFraction == 1 && record.l0 == 0)
     }
 
+    @Test func trainingL0AndDeadCountComeFromTheBatchCode() throws {
+        // One batch of every row: the epoch's figures describe the starting model's code.
+        let config = AutoencoderConfig(inputSize: 16, hiddenSize: 8)
+        var model = Autoencoder.initialized(config: config, seed: 1)
+        model.bEnc[0] = -100
+        model.bEnc[5] = -100
+        var options = TrainingOptions(batchSize: 240, learningRate: 0.01)
+        options.sparsity = SparsityOptions(kind: .l1, beta: 1e-3, reduction: .mean)
+        let data = Self.syntheticData()
+        guard case .floats(let x) = data.storage else { return }
+        let code = model.encode(x, rows: 240)
+        let active = code.filter { $0 != 0 }.count
+        let dead = (0..<8).count { j in !(0..<240).contains { code[$0 * 8 + j] > 0 } }
+        #expect(dead >= 2 && dead < 8 && active > 0)
+
+        let trainer = try Trainer(model: model, options: options, training: data, validation: nil)
+        let record = try #require(try trainer.trainEpoch())
+        #expect(record.l0 == Double(active) / 240)
+        #expect(record.deadCount == dead)
+    }
+
     @Test func topKSparsityLimitsTheCodeAndIsSavedInTheModel() throws {
         var options = TrainingOptions(batchSize: 32, learningRate: 0.01)
         options.sparsity = SparsityOptions(kind: .topk, k: 3)
