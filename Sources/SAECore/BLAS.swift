@@ -3,8 +3,9 @@ import COpenBLAS
 /// Single-precision matrix products for saed, all row-major.
 ///
 /// Every product in training and inference goes through `gemm`, a thin layer over OpenBLAS
-/// `cblas_sgemm`. `referenceGemm` computes the same thing with three plain loops; it is slow
-/// and exists so tests have an independent answer to compare against.
+/// `cblas_sgemm` (a one-row product is summed in place, giving the floats `sgemm` gives).
+/// `referenceGemm` computes the same thing with three plain loops; it is slow and exists so
+/// tests have an independent answer to compare against.
 ///
 /// Shapes follow the BLAS convention: `op(A)` is `m × k`, `op(B)` is `k × n` and `C` is `m × n`,
 /// where `op(X)` is `X` or its transpose. Matrices are dense, so the leading dimensions are the
@@ -14,7 +15,8 @@ package enum BLAS {
     /// Computes `C = alpha · op(A) · op(B) + beta · C` with OpenBLAS.
     ///
     /// With `beta == 0`, `C` is write-only and may hold garbage (even NaN) on entry.
-    /// Allocates nothing. Sizes must be non-negative and fit in `Int32`.
+    /// Allocates nothing, but for a one-time check of each one-row shape. Sizes must be
+    /// non-negative and fit in `Int32`.
     package static func gemm(
         transposeA: Bool,
         transposeB: Bool,
@@ -30,6 +32,12 @@ package enum BLAS {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative gemm size \(m)×\(n)×\(k)")
         precondition(max(m, n, k) <= Int(Int32.max), "gemm size \(m)×\(n)×\(k) overflows Int32")
         if m == 0 || n == 0 { return }
+        // One row: the same floats without sgemm's packing of B (see `addOneRowProduct`).
+        if m == 1 && !transposeA && !transposeB && alpha == 1 && beta == 1
+            && Self.addOneRowProduct(k: k, n: n, a: a, b: b, c: c)
+        {
+            return
+        }
         let lda = transposeA ? m : k
         let ldb = transposeB ? k : n
         cblas_sgemm(

@@ -64,6 +64,55 @@ struct BLASTests {
         }
     }
 
+    /// A one-row product (summed in place, without sgemm) gives the very floats of the same
+    /// row in a two-row product (which sgemm computes), for encoder and decoder shapes and
+    /// for shapes with column and block remainders.
+    @Test(arguments: [(784, 128), (128, 784), (37, 9), (700, 5), (1000, 40), (641, 33)])
+    func oneRowMatchesSgemmBitForBit(_ k: Int, _ n: Int) {
+        var generator = SeededGenerator(seed: 11)
+        let row = (0..<k).map { _ in generator.nextUnitFloat() * 2 - 1 }
+        let b = (0..<k * n).map { _ in generator.nextUnitFloat() - 0.5 }
+        let start = (0..<n).map { _ in generator.nextUnitFloat() }
+        var one = start
+        var two = start + start
+        let a = row + row
+        a.withUnsafeBufferPointer { a in
+            b.withUnsafeBufferPointer { b in
+                one.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: 1, n: n, k: k,
+                        a: a.baseAddress!, b: b.baseAddress!, beta: 1, c: c.baseAddress!)
+                }
+                two.withUnsafeMutableBufferPointer { c in
+                    BLAS.gemm(
+                        transposeA: false, transposeB: false, m: 2, n: n, k: k,
+                        a: a.baseAddress!, b: b.baseAddress!, beta: 1, c: c.baseAddress!)
+                }
+            }
+        }
+        #expect(one.map(\.bitPattern) == two[..<n].map(\.bitPattern))
+        #expect(one.map(\.bitPattern) == two[n...].map(\.bitPattern))
+        #expect(one != start, "the product was added")
+    }
+
+    /// The inner dimension is cut as OpenBLAS's level-3 driver cuts it: full blocks while
+    /// two remain, then the rest halved and rounded up to the unroll.
+    @Test func oneRowBlocksFollowOpenBLAS() {
+        func blocks(_ k: Int) -> [Int] {
+            var (remaining, lengths) = (k, [Int]())
+            while remaining > 0 {
+                lengths.append(BLAS.oneRowBlockLength(remaining: remaining))
+                remaining -= lengths.last!
+            }
+            return lengths
+        }
+        #expect(blocks(784) == [320, 232, 232])
+        #expect(blocks(128) == [128])
+        #expect(blocks(640) == [320, 320])
+        #expect(blocks(641) == [320, 160, 161])
+        #expect(blocks(1000) == [320, 320, 184, 176])
+    }
+
     @Test func betaZeroIgnoresNaNInOutput() {
         let a: [Float] = [1, 2, 3, 4]  // 2 × 2
         let b: [Float] = [1, 0, 0, 1]  // identity
