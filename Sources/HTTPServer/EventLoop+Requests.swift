@@ -164,6 +164,8 @@ extension EventLoop {
 
         connection.phase = .busy
         connection.deadline = .infinity
+        self.dispatchCount &+= 1
+        connection.dispatchOrder = self.dispatchCount
         if self.isDraining { connection.connection.markDraining() }
         let exchange = Exchange(
             connection: connection.connection, request: request, route: pending.route,

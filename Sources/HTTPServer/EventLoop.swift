@@ -30,6 +30,8 @@ final class EventLoop {
     /// Counts the requests of busy rounds that the loop would answer itself: two in three are
     /// offered to the helper, as the loop also reads and parses every request.
     var sharedRequests = 0
+    /// Counts dispatched requests; see `LoopConnection.dispatchOrder`.
+    var dispatchCount: UInt64 = 0
     let readBuffer = UnsafeMutableRawBufferPointer.allocate(
         byteCount: EventLoop.readBufferSize, alignment: 1)
 
@@ -94,9 +96,21 @@ final class EventLoop {
         if let listenerIndex, descriptors[listenerIndex].revents != 0 {
             self.acceptConnections(now: now)
         }
+        // Oldest request first: the connections are polled in no particular order, and a
+        // connection handled last in every round would wait up to two rounds each time (its
+        // next request comes in after the following poll), which is the latency tail under
+        // load. The one whose previous request went out earliest most likely sent its next
+        // one earliest.
+        var readyConnections: [(connection: LoopConnection, revents: Int16)] = []
+        readyConnections.reserveCapacity(max(0, Int(ready)))
         for (index, owner) in owners.enumerated() where descriptors[index].revents != 0 {
-            guard let owner, self.connections[owner.id] === owner else { continue }
-            self.handle(owner, revents: descriptors[index].revents, now: now)
+            guard let owner else { continue }
+            readyConnections.append((owner, descriptors[index].revents))
+        }
+        readyConnections.sort { $0.connection.dispatchOrder < $1.connection.dispatchOrder }
+        for (owner, revents) in readyConnections {
+            guard self.connections[owner.id] === owner else { continue }
+            self.handle(owner, revents: revents, now: now)
         }
         self.expireDeadlines(now: now)
         self.nextHeartbeat = self.scheduleHeartbeats(now: now)

@@ -42,6 +42,10 @@ final class LoopConnection {
     var deadline: Double
     /// Whether at least one response was sent (later heads time from their first byte).
     var hasServedRequest = false
+    /// The loop's count of dispatched requests when this connection's latest request was
+    /// dispatched (0 before the first): a ready connection with a smaller number has most
+    /// likely waited longer, and goes first in its round.
+    var dispatchOrder: UInt64 = 0
     /// Whether the peer shut its sending side; no more input will come.
     var isInputClosed = false
     /// Whether input arrived while busy; the socket is not polled for more until the worker
