@@ -37,11 +37,7 @@ struct ImportedModelConfig: Equatable {
     static func parse(_ bytes: [UInt8]) throws -> ImportedModelConfig {
         var reader = try JSONObjectReader(JSONValue.parse(bytes, source: "the uploaded cfg.json"), path: path)
         var config = ImportedModelConfig()
-        config.name = try reader.string("name")
-        if let name = config.name, !(1...200).contains(name.count) {
-            throw ServiceError.invalidField(
-                path: reader.fieldPath("name"), message: "must be 1 to 200 characters, got \(name.count)")
-        }
+        config.name = try reader.string("name").map { try ResourceName.checked($0, field: reader.fieldPath("name")) }
         config.inputSize = try reader.integer("input_size", in: 1...Int(Int32.max))
             ?? reader.integer("d_in", in: 1...Int(Int32.max))
         config.hiddenSize = try reader.integer("hidden_size", in: 1...Int(Int32.max))

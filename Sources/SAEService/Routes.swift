@@ -33,6 +33,14 @@ struct Routes: Sendable {
             "Content-Type \(mediaType.prefix(100)) is not a body this route reads; send \(wanted)")
     }
 
+    /// Throws 400 naming the first query parameter given more than once (`?n=1&n=2`): which
+    /// of the values was meant cannot be told, so no route picks one.
+    static func checkQueryNamesAreSingle(_ request: HTTPRequest) throws {
+        guard let name = request.repeatedQueryNames.first else { return }
+        throw ServiceError.invalidField(
+            path: name, message: "is given more than once in the query; give it once")
+    }
+
     /// Upload routes whose bodies are written to the spool directory as they arrive rather
     /// than held in memory.
     static let spooledRoutes: Set<String> = ["POST /v1/datasets"]
@@ -103,6 +111,7 @@ struct Routes: Sendable {
                 let response: HTTPResponse
                 do {
                     if isProtected { try auth.check(request) }
+                    try Self.checkQueryNamesAreSingle(request)
                     if takesID { _ = try ResourceID.checked(request.pathParameters["id"] ?? "") }
                     if let allowsRaw = jsonBody { try Self.checkJSONBodyType(request, allowsRaw: allowsRaw) }
                     response = try handler(request)

@@ -182,6 +182,8 @@ struct ModelImportConfigTests {
                 (#"{"finetuning_scaling_factor": true}"#, 400, "config.finetuning_scaling_factor", "not supported"),
                 (#"{"name": "\#(long)"}"#, 400, "config.name", "1 to 200 characters, got 201"),
                 (#"{"name": ""}"#, 400, "config.name", "1 to 200 characters, got 0"),
+                (#"{"name": " \t "}"#, 400, "config.name", "config.name: must not be only white space"),
+                (#"{"name": "a\nb"}"#, 400, "config.name", "must not hold control characters, found U+000A"),
                 (#"{"normalization_mean": [0, 0, 0, 0], "normalization_std": [1, 1, 1, 1]}"#, 400,
                  "config.normalization_mean", "normalization is not given"),
                 (#"{"normalization": "unit", "normalization_std": [1, 1, 1, 1]}"#, 400,
