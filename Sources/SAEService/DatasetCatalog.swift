@@ -10,8 +10,11 @@ import Synchronization
 package final class DatasetCatalog: Sendable {
     private let datasetsDirectory: URL
     private let fashionMNISTDirectory: URL
-    /// Loaded files by resolved path; guarded by its own mutex. Loads happen outside the lock.
-    private let cache = Mutex<[String: Dataset]>([:])
+    /// Loaded files by resolved path, each with the size and modification time it was read
+    /// at; guarded by its own mutex. Loads happen outside the lock. An entry lives until the
+    /// daemon stops, its file changes (the next load replaces it) or, for an upload, the
+    /// upload is deleted.
+    private let cache = Mutex<[String: (stamp: String, dataset: Dataset)]>([:])
 
     package init(datasetsDirectory: URL, fashionMNISTDirectory: URL) {
         self.datasetsDirectory = datasetsDirectory
@@ -27,12 +30,13 @@ package final class DatasetCatalog: Sendable {
     package func load(_ source: DatasetSource, field: String, pathField: String? = nil) throws -> Dataset {
         let url = try resolve(source.reference, field: field, pathField: pathField)
         let field = source.reference.isPath ? pathField ?? field : field
-        // The key carries the file's size and modification time, so a replaced file is read anew.
+        // The stamp is the file's size and modification time, so a replaced file is read anew
+        // and its old rows are dropped rather than kept beside the new ones.
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let stamp = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let key = "\(url.path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(stamp)"
-        if let cached = cache.withLock({ $0[key] }) {
-            return source.limit.map { cached.prefix($0) } ?? cached
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(modified)"
+        if let cached = cache.withLock({ $0[url.path] }), cached.stamp == stamp {
+            return source.limit.map { cached.dataset.prefix($0) } ?? cached.dataset
         }
         let dataset: Dataset
         do {
@@ -40,7 +44,7 @@ package final class DatasetCatalog: Sendable {
         } catch let error as DataError {
             throw ServiceError.datasetUnreadable(code: error.code, field: field, message: "\(field): \(error.message)")
         }
-        cache.withLock { $0[key] = dataset }
+        cache.withLock { $0[url.path] = (stamp, dataset) }
         return source.limit.map { dataset.prefix($0) } ?? dataset
     }
 
@@ -71,6 +75,9 @@ package final class DatasetCatalog: Sendable {
             return try upload(id, field: field)
         }
     }
+
+    /// How many files' rows are held in memory.
+    package var cachedFileCount: Int { cache.withLock { $0.count } }
 
     /// Forgets the loaded rows of an uploaded dataset, once it is deleted.
     package func evict(uploadedID id: String) {
