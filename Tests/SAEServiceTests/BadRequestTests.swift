@@ -180,6 +180,33 @@ struct BadRequestTests {
         }
     }
 
+    /// A header the routes read once is refused when sent twice, naming it: with two
+    /// `Content-Type` fields a JSON type first and text second passed the 415 check.
+    @Test func aRepeatedSingleHeaderIs400NamingIt() throws {
+        try LiveService.run { service in
+            try LiveService.saveTinyModel(service)
+            let rows = Array(#"{"inputs": [[1, 0, 0, 0]]}"#.utf8)
+            let head = "POST /v1/models/model_tiny/encode HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            for (name, first, second) in [("Content-Type", "application/json", "text/plain"),
+                                          ("content-type", "text/plain", "application/json"),
+                                          ("X-Rows", "1", "1")] {
+                let request = head + "\(name): \(first)\r\n\(name.uppercased()): \(second)\r\n"
+                    + "Content-Length: \(rows.count)\r\n\r\n"
+                let raw = try TestHTTPClient.exchange(Array(request.utf8) + rows, port: service.port,
+                                                      timeoutSeconds: 30)
+                let response = try TestHTTPClient.parse(raw)
+                #expect(response.status == 400, "\(name): \(response.text)")
+                let error = try RawHTTP.error(response)
+                let canonical = Routes.singleHeaders.first { $0.lowercased() == name.lowercased() }
+                #expect(error["field"] as? String == canonical)
+                #expect(error["message"] as? String == "\(canonical ?? name): is sent more than once; send it once")
+            }
+            let once = try RawHTTP.send("POST", "/v1/models/model_tiny/encode", port: service.port, body: rows,
+                                        headers: ["Content-Type": "application/json", "X-Rows": "1"])
+            #expect(once.status == 200, "\(once.text)")
+        }
+    }
+
     /// JSON routes read JSON (or, for the row routes, raw float32) and nothing else: a form,
     /// text or picture body is 415 before it is parsed, while no type at all still reads as JSON.
     @Test func jsonRoutesRefuseBodiesOfOtherMediaTypes() throws {
