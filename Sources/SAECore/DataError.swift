@@ -14,7 +14,7 @@ package enum DataError: Error, Sendable, Equatable {
     case fileUnreadable(file: String, reason: String)
     /// Writing, syncing or renaming the file failed; `reason` is the system's wording.
     case writeFailed(file: String, reason: String)
-    /// The file holds no samples at all.
+    /// The file holds no values: no rows, or rows of no values.
     case empty(file: String)
     /// A sample is NaN or infinite.
     ///
@@ -150,7 +150,7 @@ extension DataError {
         case .writeFailed(let file, let reason):
             "\(file): cannot be written (\(reason))."
         case .empty(let file):
-            "\(file): holds no samples; expected at least one row."
+            "\(file): holds no values; expected at least one row of at least one value."
         case .nonFiniteValue(let file, let row, let column, let found, let byteOffset, let line):
             Self.nonFiniteMessage(file, row, column, found, byteOffset, line)
         case .gzipCorrupt(let file, let offset, let reason):
