@@ -157,10 +157,11 @@ extension EventLoop {
         }
         var parameters: [String: String] = [:]
         if case .matched(_, let captured) = pending.route { parameters = captured }
-        let request = HTTPRequest(
+        var request = HTTPRequest(
             head: pending.head, path: pending.target.path, query: pending.target.query, body: body,
             bodyFile: bodyFile, pathParameters: parameters,
             remoteAddress: connection.connection.remoteAddress)
+        request.repeatedQueryNames = pending.target.repeatedQueryNames
 
         connection.phase = .busy
         connection.deadline = .infinity

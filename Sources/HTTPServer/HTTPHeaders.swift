@@ -32,6 +32,20 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
         self.fields.filter { $0.name.equalsIgnoringASCIICase(name) }.map(\.value)
     }
 
+    /// The first of `names` (up to 64 of them) that more than one field carries, or nil; one
+    /// pass over the fields, for checks that run on every request.
+    package func firstRepeatedName(among names: [String]) -> String? {
+        precondition(names.count <= 64, "at most 64 names, got \(names.count)")
+        var seen: UInt64 = 0
+        for field in self.fields {
+            for (bit, name) in names.enumerated() where field.name.equalsIgnoringASCIICase(name) {
+                if seen & (1 << bit) != 0 { return name }
+                seen |= 1 << bit
+            }
+        }
+        return nil
+    }
+
     /// Whether at least one field is named `name`.
     package func contains(_ name: String) -> Bool {
         self.fields.contains { $0.name.equalsIgnoringASCIICase(name) }

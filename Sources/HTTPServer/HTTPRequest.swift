@@ -8,6 +8,8 @@ package struct HTTPRequest: Sendable {
     package var path: String
     /// The percent-decoded query parameters, `+` read as a space; the last of repeated names wins.
     package var query: [String: String]
+    /// Query names given more than once, each once (see `RequestTarget.repeatedQueryNames`).
+    package var repeatedQueryNames: [String] = []
     /// The header fields in the order received.
     package var headers: HTTPHeaders
     /// The body, de-chunked when it arrived chunked; empty when there was none or when it was
@@ -44,6 +46,7 @@ package struct HTTPRequest: Sendable {
                 method: method, target: target, version: .http1_1, headers: headers),
             path: decoded?.path ?? rawPath, query: decoded?.query ?? [:], body: body,
             pathParameters: pathParameters, remoteAddress: remoteAddress)
+        self.repeatedQueryNames = decoded?.repeatedQueryNames ?? []
         self.version = version
         self.bodyFile = bodyFile
     }

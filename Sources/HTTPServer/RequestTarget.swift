@@ -12,6 +12,10 @@ package struct RequestTarget: Sendable, Equatable {
     /// The decoded query parameters, `+` read as a space; when a name repeats, the last wins.
     /// A name without `=` maps to the empty string.
     package var query: [String: String]
+    /// Decoded query names that occur more than once, each once, in the order of their second
+    /// occurrence; empty for most targets. The server does not judge them: a handler that
+    /// wants one value per name refuses the request.
+    package var repeatedQueryNames: [String] = []
 
     /// Splits and decodes `target`.
     ///
@@ -43,6 +47,7 @@ package struct RequestTarget: Sendable, Equatable {
         }
 
         var query: [String: String] = [:]
+        var repeated: [String] = []
         if let questionMark {
             let rawQuery = originForm[originForm.index(after: questionMark)...]
             for pair in rawQuery.split(separator: UInt8(ascii: "&")) {
@@ -54,13 +59,16 @@ package struct RequestTarget: Sendable, Equatable {
                 else {
                     throw .badRequest("invalid percent-encoding in query string")
                 }
-                query[name] = value
+                if query.updateValue(value, forKey: name) != nil && !repeated.contains(name) {
+                    repeated.append(name)
+                }
             }
         }
         // Without escapes the decoded path is the raw one.
         let path =
             hasEscapes ? "/" + segments.joined(separator: "/") : String(Substring(originForm[..<pathEnd]))
         self.init(path: path, segments: segments, query: query)
+        self.repeatedQueryNames = repeated
     }
 
     private init(path: String, segments: [String], query: [String: String]) {

@@ -161,14 +161,16 @@ protocol ByteStream: AnyObject {
 }
 
 extension ByteStream {
-    /// Reads and discards the rest of the stream, returning how many bytes there were.
-    func countRemainingBytes() throws -> Int {
+    /// Reads and discards the rest of the stream, returning how many bytes there were, or
+    /// stops once more than `limit` were read and returns nil.
+    func countRemainingBytes(upTo limit: Int = .max) throws -> Int? {
         let scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: 1 << 16, alignment: 8)
         defer { scratch.deallocate() }
         var total = 0
         while true {
             let got = try read(into: scratch)
             total += got
+            if total > limit { return nil }
             if got < scratch.count { return total }
         }
     }

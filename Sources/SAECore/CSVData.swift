@@ -28,19 +28,43 @@ package enum CSVData {
         for (index, line) in bytes.split(separator: 0x0A, omittingEmptySubsequences: false)
             .enumerated()
         {
-            let text = line.last == 0x0D ? line.dropLast() : line
-            guard text.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { continue }
-            if isHeaderPending {
-                isHeaderPending = false
-                continue
-            }
-            try table.append(text, line: index + 1)
+            try table.read(line, line: index + 1, isHeaderPending: &isHeaderPending)
         }
-
-        guard table.rows > 0, let width = table.width, width > 0 else {
-            throw DataError.empty(file: name)
-        }
+        let width = try table.checkedWidth()
         return Dataset(rows: table.rows, width: width, storage: .floats(table.values))
+    }
+
+    /// Checks the file at `url` as `load(contentsOf:)` would, with the same errors, and returns
+    /// its shape; the file is read once in blocks of `blockBytes` (1 MiB) and no value is
+    /// kept, so a file of any size costs a block and its longest line.
+    package static func inspect(
+        contentsOf url: URL, hasHeader: Bool = false, labelColumn: Int? = nil, blockBytes: Int = 1 << 20
+    ) throws -> DatasetShape {
+        let file = try ReadOnlyFile(url)
+        var table = Table(file: file.name, labelColumn: labelColumn, keepsValues: false)
+        var isHeaderPending = hasHeader
+        var pending: [UInt8] = []  // the start of a line the last block cut
+        var lineNumber = 1
+        var offset = try file.read(count: 3, at: 0) == [0xEF, 0xBB, 0xBF] ? 3 : 0
+        repeat {
+            let block = try file.read(count: blockBytes, at: offset)
+            offset += blockBytes
+            let isLast = offset >= file.size
+            pending.append(contentsOf: block)
+            // Lines up to the block's last line end are whole; the rest waits for the next
+            // block, unless the file ends here. Only the new block is searched, so a long
+            // line is not scanned again with every block.
+            let lineEnd = block.lastIndex(of: 0x0A).map { pending.count - block.count + $0 }
+            guard isLast || lineEnd != nil else { continue }
+            let whole = isLast ? pending.count : (lineEnd ?? 0)
+            for line in pending[..<whole].split(separator: 0x0A, omittingEmptySubsequences: false) {
+                try table.read(line, line: lineNumber, isHeaderPending: &isHeaderPending)
+                lineNumber += 1
+            }
+            if isLast { break }
+            pending.removeSubrange(...whole)
+        } while true
+        return DatasetShape(rows: table.rows, width: try table.checkedWidth())
     }
 }
 
@@ -49,6 +73,8 @@ extension CSVData {
     struct Table {
         let file: String
         let labelColumn: Int?
+        /// Whether parsed values are kept in `values`; without, lines are only checked.
+        let keepsValues: Bool
         private(set) var values: [Float] = []
         private(set) var rows = 0
         /// Cells per line, fixed by the first data line.
@@ -56,9 +82,29 @@ extension CSVData {
         /// Features per row: `columns` less the label column.
         var width: Int? { columns.map { labelColumn == nil ? $0 : $0 - 1 } }
 
-        init(file: String, labelColumn: Int?) {
+        init(file: String, labelColumn: Int?, keepsValues: Bool = true) {
             self.file = file
             self.labelColumn = labelColumn
+            self.keepsValues = keepsValues
+        }
+
+        /// Takes one line of the file (without its `\n`, 1-based `line`): skipped when blank
+        /// or the pending header, else parsed.
+        mutating func read(_ line: ArraySlice<UInt8>, line number: Int, isHeaderPending: inout Bool) throws {
+            let text = line.last == 0x0D ? line.dropLast() : line
+            guard text.contains(where: { $0 != 0x20 && $0 != 0x09 }) else { return }
+            if isHeaderPending {
+                isHeaderPending = false
+                return
+            }
+            try append(text, line: number)
+        }
+
+        /// The row width once every line is read; throws `.empty` when no row or no feature
+        /// column remains.
+        func checkedWidth() throws -> Int {
+            guard rows > 0, let width, width > 0 else { throw DataError.empty(file: file) }
+            return width
         }
 
         /// Parses one data line (without its line end), 1-based `line` for errors.
@@ -88,7 +134,7 @@ extension CSVData {
                         file: file, row: rows, column: column, found: text, byteOffset: nil,
                         line: line)
                 }
-                values.append(value)
+                if keepsValues { values.append(value) }
             }
             rows += 1
         }

@@ -14,7 +14,7 @@ package enum DataError: Error, Sendable, Equatable {
     case fileUnreadable(file: String, reason: String)
     /// Writing, syncing or renaming the file failed; `reason` is the system's wording.
     case writeFailed(file: String, reason: String)
-    /// The file holds no samples at all.
+    /// The file holds no values: no rows, or rows of no values.
     case empty(file: String)
     /// A sample is NaN or infinite.
     ///
@@ -44,6 +44,9 @@ package enum DataError: Error, Sendable, Equatable {
     case idxTruncated(file: String, expectedBytes: Int, foundBytes: Int)
     /// Bytes follow the data the header declares.
     case idxTrailingBytes(file: String, expectedBytes: Int, foundBytes: Int)
+    /// Decompressed bytes follow the data the header declares, at least `foundBytes` in all:
+    /// counting stops there, since inflating the rest could take minutes for nothing.
+    case idxTrailingBytesAtLeast(file: String, expectedBytes: Int, foundBytes: Int)
 
     // MARK: NPY
 
@@ -100,7 +103,7 @@ extension DataError {
         case .idxZeroDimension: "idx_zero_dimension"
         case .idxTooLarge: "idx_too_large"
         case .idxTruncated: "idx_truncated"
-        case .idxTrailingBytes: "idx_trailing_bytes"
+        case .idxTrailingBytes, .idxTrailingBytesAtLeast: "idx_trailing_bytes"
         case .npyBadMagic: "npy_bad_magic"
         case .npyBadHeader: "npy_bad_header"
         case .npyUnsupportedDtype: "npy_unsupported_dtype"
@@ -125,7 +128,8 @@ extension DataError {
             .gzipCorrupt(let file, _, _), .idxBadMagic(let file, _), .idxUnknownType(let file, _),
             .idxNoDimensions(let file), .idxZeroDimension(let file, _, _),
             .idxTooLarge(let file, _), .idxTruncated(let file, _, _),
-            .idxTrailingBytes(let file, _, _), .npyBadMagic(let file),
+            .idxTrailingBytes(let file, _, _), .idxTrailingBytesAtLeast(let file, _, _),
+            .npyBadMagic(let file),
             .npyBadHeader(let file, _, _), .npyUnsupportedDtype(let file, _),
             .npyFortranOrder(let file), .npyTruncated(let file, _, _),
             .npyTrailingBytes(let file, _, _), .csvRaggedRow(let file, _, _, _),
@@ -146,7 +150,7 @@ extension DataError {
         case .writeFailed(let file, let reason):
             "\(file): cannot be written (\(reason))."
         case .empty(let file):
-            "\(file): holds no samples; expected at least one row."
+            "\(file): holds no values; expected at least one row of at least one value."
         case .nonFiniteValue(let file, let row, let column, let found, let byteOffset, let line):
             Self.nonFiniteMessage(file, row, column, found, byteOffset, line)
         case .gzipCorrupt(let file, let offset, let reason):
@@ -169,6 +173,9 @@ extension DataError {
         case .idxTrailingBytes(let file, let expected, let found):
             "\(file): unexpected bytes after the IDX data at byte \(expected); "
                 + "expected \(expected) bytes, found \(found)."
+        case .idxTrailingBytesAtLeast(let file, let expected, let found):
+            "\(file): unexpected bytes after the IDX data at byte \(expected); "
+                + "expected \(expected) bytes, found at least \(found)."
         case .npyBadMagic(let file):
             "\(file): not an NPY file; expected \\x93NUMPY at offset 0."
         case .npyBadHeader(let file, let offset, let reason):

@@ -54,12 +54,7 @@ extension IDX {
                 file: file.name, expectedBytes: header.byteCount + header.dataBytes,
                 foundBytes: header.byteCount + read)
         }
-        let extra = try stream.countRemainingBytes()
-        guard extra == 0 else {
-            let expected = header.byteCount + header.dataBytes
-            throw DataError.idxTrailingBytes(
-                file: file.name, expectedBytes: expected, foundBytes: expected + extra)
-        }
+        try checkEnd(of: stream, after: header, file: file.name)
         if let nonFinite { throw nonFinite }
         return DatasetShape(rows: header.rows, width: header.width)
     }

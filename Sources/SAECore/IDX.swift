@@ -97,12 +97,7 @@ package enum IDX {
                 foundBytes: header.byteCount + data.count)
         }
 
-        let extra = try stream.countRemainingBytes()
-        guard extra == 0 else {
-            let expected = header.byteCount + header.dataBytes
-            throw DataError.idxTrailingBytes(
-                file: file, expectedBytes: expected, foundBytes: expected + extra)
-        }
+        try checkEnd(of: stream, after: header, file: file)
         return data
     }
 }
@@ -266,5 +261,26 @@ extension [UInt8] {
         let got = try stream.read(into: scratch)
         append(contentsOf: UnsafeRawBufferPointer(rebasing: scratch[..<got]))
         return got
+    }
+}
+
+extension IDX {
+    /// How many decompressed bytes past the declared data are counted before giving up.
+    static let trailingBytesCounted = 1 << 20
+
+    /// Throws `idxTrailingBytes` when `stream` goes on past the data `header` declares. A
+    /// file's extra bytes are counted; inflated ones only up to `trailingBytesCounted`, since a
+    /// small gzip member can expand to gigabytes that would take minutes to inflate just to be
+    /// counted (`idxTrailingBytesAtLeast`).
+    static func checkEnd(of stream: any ByteStream, after header: Header, file: String) throws {
+        let expected = header.byteCount + header.dataBytes
+        let limit = stream is GzipInflater ? trailingBytesCounted : .max
+        guard let extra = try stream.countRemainingBytes(upTo: limit) else {
+            throw DataError.idxTrailingBytesAtLeast(
+                file: file, expectedBytes: expected, foundBytes: expected + limit + 1)
+        }
+        guard extra == 0 else {
+            throw DataError.idxTrailingBytes(file: file, expectedBytes: expected, foundBytes: expected + extra)
+        }
     }
 }

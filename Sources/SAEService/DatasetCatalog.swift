@@ -10,8 +10,11 @@ import Synchronization
 package final class DatasetCatalog: Sendable {
     private let datasetsDirectory: URL
     private let fashionMNISTDirectory: URL
-    /// Loaded files by resolved path; guarded by its own mutex. Loads happen outside the lock.
-    private let cache = Mutex<[String: Dataset]>([:])
+    /// Loaded files by resolved path, each with the size and modification time it was read
+    /// at; guarded by its own mutex. Loads happen outside the lock. An entry lives until the
+    /// daemon stops, its file changes (the next load replaces it) or, for an upload, the
+    /// upload is deleted.
+    private let cache = Mutex<[String: (stamp: String, dataset: Dataset)]>([:])
 
     package init(datasetsDirectory: URL, fashionMNISTDirectory: URL) {
         self.datasetsDirectory = datasetsDirectory
@@ -20,14 +23,20 @@ package final class DatasetCatalog: Sendable {
 
     /// The rows of `source`, limited to its `limit`. Throws `ServiceError` for a dataset that is
     /// missing, outside the datasets directory, or unreadable (naming the file and the fault).
-    package func load(_ source: DatasetSource, field: String) throws -> Dataset {
-        let url = try resolve(source.reference, field: field)
-        // The key carries the file's size and modification time, so a replaced file is read anew.
+    ///
+    /// Errors name `field` (a job's `dataset`), or `field.path` / `field.id` for a path or id
+    /// that leads nowhere. A caller whose path is a parameter of its own (a picture route's
+    /// `?path=`) passes that name as `pathField`, and every fault of the file names it.
+    package func load(_ source: DatasetSource, field: String, pathField: String? = nil) throws -> Dataset {
+        let url = try resolve(source.reference, field: field, pathField: pathField)
+        let field = source.reference.isPath ? pathField ?? field : field
+        // The stamp is the file's size and modification time, so a replaced file is read anew
+        // and its old rows are dropped rather than kept beside the new ones.
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
-        let stamp = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
-        let key = "\(url.path)|\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(stamp)"
-        if let cached = cache.withLock({ $0[key] }) {
-            return source.limit.map { cached.prefix($0) } ?? cached
+        let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
+        let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(modified)"
+        if let cached = cache.withLock({ $0[url.path] }), cached.stamp == stamp {
+            return source.limit.map { cached.dataset.prefix($0) } ?? cached.dataset
         }
         let dataset: Dataset
         do {
@@ -35,7 +44,7 @@ package final class DatasetCatalog: Sendable {
         } catch let error as DataError {
             throw ServiceError.datasetUnreadable(code: error.code, field: field, message: "\(field): \(error.message)")
         }
-        cache.withLock { $0[key] = dataset }
+        cache.withLock { $0[url.path] = (stamp, dataset) }
         return source.limit.map { dataset.prefix($0) } ?? dataset
     }
 
@@ -47,8 +56,9 @@ package final class DatasetCatalog: Sendable {
         }
     }
 
-    /// The file a reference names, checked to exist and to lie where it may.
-    package func resolve(_ reference: DatasetReference, field: String) throws -> URL {
+    /// The file a reference names, checked to exist and to lie where it may. Errors name
+    /// fields as `load(_:field:pathField:)` says.
+    package func resolve(_ reference: DatasetReference, field: String, pathField: String? = nil) throws -> URL {
         switch reference {
         case .builtin(let name, let split):
             let file = split == "train" ? "train-images-idx3-ubyte" : "t10k-images-idx3-ubyte"
@@ -60,11 +70,14 @@ package final class DatasetCatalog: Sendable {
                 field: field, message: "\(field): the \(name) files are not installed (install the dataset-fashion-mnist package, "
                     + "or set fashion_mnist_directory in the config)")
         case .path(let path):
-            return try confined(path, field: field)
+            return try confined(path, field: pathField ?? "\(field).path")
         case .uploaded(let id):
             return try upload(id, field: field)
         }
     }
+
+    /// How many files' rows are held in memory.
+    package var cachedFileCount: Int { cache.withLock { $0.count } }
 
     /// Forgets the loaded rows of an uploaded dataset, once it is deleted.
     package func evict(uploadedID id: String) {
@@ -87,22 +100,24 @@ package final class DatasetCatalog: Sendable {
         throw ServiceError.datasetNotFound(field: "\(field).id", message: "\(field).id: no uploaded dataset \"\(id)\"")
     }
 
+    /// The file `path` names inside the datasets directory; errors name `field`, the path's
+    /// own field (`dataset.path`, or a query's `path`).
     private func confined(_ path: String, field: String) throws -> URL {
         let components = path.split(separator: "/", omittingEmptySubsequences: true)
         guard !path.hasPrefix("/"), !components.isEmpty, !components.contains("..") else {
             throw ServiceError.invalidField(
-                path: "\(field).path", message: "must be a relative path inside the datasets directory, got \"\(path)\"")
+                path: field, message: "must be a relative path inside the datasets directory, got \"\(path)\"")
         }
         let root = datasetsDirectory.resolvingSymlinksInPath().standardizedFileURL
         let url = root.appendingPathComponent(path).resolvingSymlinksInPath().standardizedFileURL
         guard url.path.hasPrefix(root.path + "/") else {
             throw ServiceError.invalidField(
-                path: "\(field).path", message: "\"\(path)\" leads outside the datasets directory")
+                path: field, message: "\"\(path)\" leads outside the datasets directory")
         }
         let type = (try? FileManager.default.attributesOfItem(atPath: url.path))?[.type] as? FileAttributeType
         guard type == .typeRegular else {
             throw ServiceError.datasetNotFound(
-                field: "\(field).path", message: "\(field).path: no file \"\(path)\" in the datasets directory (or it is not a regular file)")
+                field: field, message: "\(field): no file \"\(path)\" in the datasets directory (or it is not a regular file)")
         }
         return url
     }

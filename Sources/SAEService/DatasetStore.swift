@@ -236,16 +236,14 @@ package final class DatasetStore: Sendable {
     /// The number of recorded datasets.
     package var count: Int { infos.withLock { $0.count } }
 
-    /// The shape of a stored upload, checked as a job would load it. IDX and NPY are read
-    /// through in blocks without being kept (an upload of any size costs a megabyte); CSV is
-    /// loaded, once.
+    /// The shape of a stored upload, checked as a job would load it. Every format is read
+    /// through in blocks without being kept: an upload of any size costs a megabyte (and, for
+    /// CSV, its longest line).
     private static func inspect(_ url: URL, format: DatasetFormat) throws -> DatasetShape {
         switch format {
         case .idx: return try IDX.inspect(contentsOf: url)
         case .npy: return try NPY.inspect(contentsOf: url)
-        case .csv:
-            let dataset = try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
-            return DatasetShape(rows: dataset.rows, width: dataset.width)
+        case .csv: return try CSVData.inspect(contentsOf: url)
         }
     }
 

@@ -28,6 +28,9 @@ struct ImportedModelConfig: Equatable {
     var mean: [Float]?
     var standardDeviation: [Float]?
     var name: String?
+    /// The cfg.json key each latent count came from (`top_k`, `k`, `activation_fn_kwargs.k`,
+    /// `batch_top_k`), by metadata key, for errors found once the weights' sizes are known.
+    var countKeys: [String: String] = [:]
 
     /// The path errors name: the form part's name.
     static let path = "config"
@@ -37,11 +40,7 @@ struct ImportedModelConfig: Equatable {
     static func parse(_ bytes: [UInt8]) throws -> ImportedModelConfig {
         var reader = try JSONObjectReader(JSONValue.parse(bytes, source: "the uploaded cfg.json"), path: path)
         var config = ImportedModelConfig()
-        config.name = try reader.string("name")
-        if let name = config.name, !(1...200).contains(name.count) {
-            throw ServiceError.invalidField(
-                path: reader.fieldPath("name"), message: "must be 1 to 200 characters, got \(name.count)")
-        }
+        config.name = try reader.string("name").map { try ResourceName.checked($0, field: reader.fieldPath("name")) }
         config.inputSize = try reader.integer("input_size", in: 1...Int(Int32.max))
             ?? reader.integer("d_in", in: 1...Int(Int32.max))
         config.hiddenSize = try reader.integer("hidden_size", in: 1...Int(Int32.max))
@@ -57,14 +56,23 @@ struct ImportedModelConfig: Equatable {
             metadata[key] = try reader.choice(key, of: Activation.self)?.rawValue
         }
         let count = 1...Int(Int32.max)
-        metadata["top_k"] = try reader.integer("top_k", in: count).map { String($0) }
-        metadata["batch_top_k"] = try reader.integer("batch_top_k", in: count).map { String($0) }
+        for key in ["top_k", "batch_top_k"] {
+            guard let value = try reader.integer(key, in: count) else { continue }
+            metadata[key] = String(value)
+            countKeys[key] = key
+        }
         if let threshold = try reader.number("threshold") {
             guard Float(threshold).isFinite else {
                 throw ServiceError.invalidField(
                     path: reader.fieldPath("threshold"), message: "\(threshold) does not fit float32")
             }
-            metadata["threshold"] = "\(Float(threshold))"
+            // Encoding keeps pre-activations above the threshold after ReLU-style gating: one
+            // below zero would pass negative codes, which no trained model produces.
+            guard threshold >= 0 else {
+                throw ServiceError.invalidField(
+                    path: reader.fieldPath("threshold"), message: "must be 0 or more, got \(threshold)")
+            }
+            metadata["threshold"] = "\(Float(threshold) + 0)"
         }
         metadata["tied_weights"] = try reader.bool("tied_weights").map { String($0) }
         let subtracts = try reader.bool("subtract_decoder_bias") ?? reader.bool("apply_b_dec_to_input")
@@ -101,8 +109,10 @@ struct ImportedModelConfig: Equatable {
         if isTopK, metadata["top_k"] == nil {
             let count = 1...Int(Int32.max)
             var k = try reader.integer("k", in: count)
+            countKeys["top_k"] = "k"
             if k == nil, var arguments = try reader.object("activation_fn_kwargs") {
                 k = try arguments.integer("k", in: count)
+                countKeys["top_k"] = "activation_fn_kwargs.k"
             }
             guard let k else {
                 throw ServiceError.invalidField(

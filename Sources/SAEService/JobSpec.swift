@@ -9,6 +9,12 @@ package enum DatasetReference: Sendable, Equatable {
     case path(String)
     /// A dataset uploaded through `POST /v1/datasets`, by its id (`ds_…`).
     case uploaded(id: String)
+
+    /// Whether the reference is a file path.
+    package var isPath: Bool {
+        if case .path = self { return true }
+        return false
+    }
 }
 
 /// A dataset reference plus an optional row limit (the first `limit` rows).
@@ -42,10 +48,7 @@ package struct JobSpec: Sendable, Equatable {
     /// Validates a job body. Throws `ServiceError` naming the first bad field.
     package static func parse(_ json: JSONValue) throws -> JobSpec {
         var reader = try JSONObjectReader(json, path: "")
-        let name = try reader.string("name")
-        if let name, name.count > 200 {
-            throw ServiceError.invalidField(path: "name", message: "must be at most 200 characters")
-        }
+        let name = try reader.string("name").map { try ResourceName.checked($0, field: "name") }
         guard let datasetValue = reader.value("dataset") else {
             throw ServiceError.invalidField(path: "dataset", message: "is required (e.g. \"fashion-mnist\")")
         }

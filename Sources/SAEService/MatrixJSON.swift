@@ -126,9 +126,7 @@ extension MatrixJSON {
                     if key == field && peek() == UInt8(ascii: "[") {
                         matrix = try parseMatrix()
                     } else {
-                        let start = index
-                        try skipValue()
-                        fields[key] = try JSONValue.parse(Array(bytes[start..<index]))
+                        fields[key] = try parseOtherValue()
                     }
                     skipSpace()
                     if peek() == UInt8(ascii: ",") { index += 1; continue }
@@ -163,9 +161,7 @@ extension MatrixJSON {
                     throw ServiceError.invalidField(path: field, message: "holds more than \(maxRows) rows; the limit is \(maxRows)")
                 }
                 guard peek() == UInt8(ascii: "[") else {
-                    let start = index
-                    try skipValue()
-                    let value = try JSONValue.parse(Array(bytes[start..<index]))
+                    let value = try parseOtherValue()
                     throw ServiceError.invalidField(path: "\(field)[\(rows)]", message: "must be an array of numbers, got \(value.typeName)")
                 }
                 try parseRow(rows, into: &values)
@@ -187,9 +183,7 @@ extension MatrixJSON {
                     // The path is only spelt out for an error: building it per value would
                     // cost more than parsing the value.
                     guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
-                        let start = index
-                        try skipValue()
-                        let value = try JSONValue.parse(Array(bytes[start..<index]))
+                        let value = try parseOtherValue()
                         throw ServiceError.invalidField(
                             path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
                     }
@@ -222,7 +216,13 @@ extension MatrixJSON {
                 scan.isNegative = true
                 index += 1
             }
-            guard scanDigits(into: &scan, isFraction: false) > 0 else { throw malformed("a number has no digits") }
+            let integerStart = index
+            let integerDigits = scanDigits(into: &scan, isFraction: false)
+            guard integerDigits > 0 else { throw malformed("a number has no digits") }
+            guard integerDigits == 1 || bytes[integerStart] != UInt8(ascii: "0") else {
+                index = start
+                throw malformed("a number has a leading zero")
+            }
             if index < bytes.count && bytes[index] == UInt8(ascii: ".") {
                 index += 1
                 guard scanDigits(into: &scan, isFraction: true) > 0 else {
@@ -245,13 +245,14 @@ extension MatrixJSON {
                 guard index > digitsStart else { throw malformed("a number has no exponent digits") }
                 scan.exponent += isNegative ? -exponent : exponent
             }
-            let length = index - start
-            guard length < 64 else { throw malformed("a number is longer than 63 characters") }
             if let value = scan.exactValue { return value }
-            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { text in
+            // Long digit strings are valid JSON too: strtof reads any length exactly. The
+            // allocation is on the stack for the usual few dozen bytes, on the heap beyond.
+            let length = index - start
+            return withUnsafeTemporaryAllocation(of: CChar.self, capacity: length + 1) { text in
                 for offset in 0..<length { text[offset] = CChar(bitPattern: bytes[start + offset]) }
                 text[length] = 0
-                return strtof(text.baseAddress!, nil)  // safe: the allocation has 64 slots
+                return strtof(text.baseAddress!, nil)  // safe: the allocation has length + 1 > 0 slots
             }
         }
 
@@ -270,8 +271,10 @@ extension MatrixJSON {
             let isNegative = position < end && base[position] == UInt8(ascii: "-")
             if isNegative { position += 1 }
             var significand: UInt64 = 0
+            let integerStart = position
             var digits = scanDigitRun(base, end: end, at: &position, into: &significand)
-            guard digits > 0 else { return nil }
+            // `0` followed by digits is not JSON; `parseNumber` reports it.
+            guard digits > 0, digits == 1 || base[integerStart] != UInt8(ascii: "0") else { return nil }
             var fractionDigits = 0
             if position < end && base[position] == UInt8(ascii: ".") {
                 position += 1
@@ -372,6 +375,21 @@ extension MatrixJSON {
                 throw malformed("a key is not a valid string")
             }
             return text
+        }
+
+        /// A value outside the matrix, by the general parser. A fault in it is reported at its
+        /// place in the body: the general parser would count from the value's own start.
+        mutating func parseOtherValue() throws -> JSONValue {
+            let start = index
+            try skipValue()
+            do {
+                return try JSONValue.parse(Array(bytes[start..<index]))
+            } catch ServiceError.malformedJSON {
+                let end = index
+                index = start
+                let text = String(decoding: bytes[start..<min(end, start + 40)], as: UTF8.self)
+                throw malformed("the value \"\(text)\" is not valid JSON")
+            }
         }
 
         /// Moves past one JSON value of any kind, tracking nesting and strings only; the value

@@ -228,11 +228,13 @@ package final class ModelStore: Sendable {
             let weights = staging.appendingPathComponent(ModelFiles.weightsFileName)
             try AtomicFile.write(bytes, to: weights)
             if let imported, !imported.metadata.isEmpty || !imported.defaults.isEmpty {
-                try Self.overrideMetadata(of: weights, with: imported.metadata, defaults: imported.defaults)
+                try Self.overrideMetadata(of: weights, with: imported)
             }
             try AtomicFile.write(Array("{}".utf8), to: staging.appendingPathComponent(ModelFiles.configFileName))
             model = try Autoencoder.load(from: staging).model
             fileNormalization = try Autoencoder.savedNormalization(from: staging)
+        } catch let error as ServiceError {
+            throw error
         } catch let error as DataError where !Self.isWriteFailure(error) {
             let detail = error.message.hasPrefix(error.file + ": ")
                 ? String(error.message.dropFirst(error.file.count + 2)) : error.message
@@ -245,6 +247,7 @@ package final class ModelStore: Sendable {
 
         let config = model.config
         try Self.checkSelection(config, withConfig: imported != nil)
+        try Self.checkThreshold(config, withConfig: imported != nil)
         try imported.map { try Self.checkSizes($0, against: config) }
         // cfg.json's normalisation wins over the weights file's; with neither, rows pass as they are.
         let normalization = try imported?.inputNormalization(inputSize: config.inputSize)
@@ -263,14 +266,26 @@ package final class ModelStore: Sendable {
         return info
     }
 
-    /// Rewrites a staged weights file with `overrides` merged into its metadata, and `defaults`
-    /// filling keys that neither sets.
-    private static func overrideMetadata(
-        of url: URL, with overrides: [String: String], defaults: [String: String]
-    ) throws {
+    /// Rewrites a staged weights file with the cfg.json's metadata merged into its own, and the
+    /// cfg.json's defaults filling keys that neither sets.
+    ///
+    /// Throws 400 naming the cfg.json key of a latent count (`top_k`, `batch_top_k`, `k`) above
+    /// the weights' `d_sae`: the count is the cfg.json's fault, not the weights'.
+    private static func overrideMetadata(of url: URL, with imported: ImportedModelConfig) throws {
         let (tensors, metadata) = try SafeTensors.read(contentsOf: url)
+        if let encoder = tensors["W_enc"], encoder.shape.count == 2 {
+            let latents = encoder.shape[1]
+            for (key, source) in imported.countKeys.sorted(by: { $0.key > $1.key }) {
+                guard let count = imported.metadata[key].flatMap({ Int($0) }), count > latents else { continue }
+                throw ServiceError.invalidField(
+                    path: "\(ImportedModelConfig.path).\(source)",
+                    message: "is \(count) but the weights have \(latents) latents (W_enc is [d_in, d_sae]); "
+                        + "expected 1 to \(latents)")
+            }
+        }
         let ordered = tensors.values.sorted { $0.name < $1.name }
-        let merged = defaults.merging(metadata) { _, file in file }.merging(overrides) { _, new in new }
+        let merged = imported.defaults.merging(metadata) { _, file in file }
+            .merging(imported.metadata) { _, new in new }
         try SafeTensors.write(ordered, metadata: merged, to: url)
     }
 
@@ -297,6 +312,18 @@ package final class ModelStore: Sendable {
             code: "model_invalid",
             message: "\(what): top_k is \(topK) and \(other) is set too; a model keeps either the top k "
                 + "latents of each row or those the batch top-k threshold passes, not both")
+    }
+
+    /// Throws 422 `model_invalid` for a threshold below 0 in the weights' metadata (cfg.json's
+    /// is refused with 400 as it is read): encoding keeps pre-activations above it, and one
+    /// below 0 would let negative codes through, which no JumpReLU or batch top-k model gives.
+    /// Checked at import only, so models stored before the check still load.
+    private static func checkThreshold(_ config: AutoencoderConfig, withConfig: Bool) throws {
+        guard let threshold = config.threshold, threshold < 0 else { return }
+        let what = withConfig ? "the uploaded weights and cfg.json" : "the uploaded weights"
+        throw ServiceError.modelInvalid(
+            code: "model_invalid",
+            message: "\(what): metadata threshold is \(threshold); expected a finite number, 0 or more")
     }
 
     private static func isWriteFailure(_ error: DataError) -> Bool {

@@ -130,7 +130,7 @@ extension OpenAPI {
             return [
                 "type": "object", "additionalProperties": false, "required": ["dataset"],
                 "properties": [
-                    "name": ["type": "string", "maxLength": 200],
+                    "name": ["type": "string", "minLength": 1, "maxLength": 200],
                     "dataset": ref("DatasetSource"), "validation": ref("DatasetSource"),
                     "model": closed([
                         "hidden_size": OpenAPI.integer(1, 65_536), "activation": activation,

@@ -293,10 +293,9 @@ enum OpenAPI {
     ) -> [String: Any] {
         var all: [String: Any] = [:]
         for (status, response) in responses { all[String(status)] = response }
-        // A path id that is not an id is refused with 400 before the route runs.
-        let takesID = parameters.contains { $0["in"] as? String == "path" && $0["name"] as? String == "id" }
-        // A body of a media type the route does not read is refused with 415.
-        let extra = (takesID ? [400] : []) + (body != nil ? [415] : [])
+        // A query parameter given twice is refused with 400 before the route runs, on every
+        // route. A body of a media type the route does not read is refused with 415.
+        let extra = [400] + (body != nil ? [415] : [])
         for status in errors + extra + (isOpen ? [] : [401]) + [500] {
             all[String(status)] = ref("E\(status)", in: "responses")
         }
@@ -309,7 +308,7 @@ enum OpenAPI {
     }
 
     private static let errorDescriptions: [Int: String] = [
-        400: "A malformed request or a bad field (`field` names it)",
+        400: "A malformed request, a bad field or a query parameter given twice (`field` names it)",
         401: "A bearer token is required, or the one given is wrong",
         404: "No such job, model, dataset or route",
         409: "The resource's state forbids this, or the Idempotency-Key was used for another body",

@@ -269,13 +269,9 @@ extension Routes {
         try ResourceID.checked(request.pathParameters["id"] ?? "")
     }
 
-    /// The optional `?name=` of an upload, at most 200 characters.
+    /// The optional `?name=` of an upload, checked as `ResourceName` says.
     static func nameQuery(_ request: HTTPRequest) throws -> String? {
-        guard let name = request.query["name"] else { return nil }
-        guard !name.isEmpty, name.count <= 200 else {
-            throw ServiceError.invalidField(path: "name", message: "must be 1 to 200 characters")
-        }
-        return name
+        try request.query["name"].map { try ResourceName.checked($0, field: "name") }
     }
 
     /// Whether the request's `Content-Type` is `application/octet-stream` (parameters and

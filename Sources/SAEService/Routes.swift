@@ -54,6 +54,25 @@ struct Routes: Sendable {
         return String(decoding: lowercased, as: UTF8.self)
     }
 
+    /// Throws 400 naming the first query parameter given more than once (`?n=1&n=2`): which
+    /// of the values was meant cannot be told, so no route picks one.
+    static func checkQueryNamesAreSingle(_ request: HTTPRequest) throws {
+        guard let name = request.repeatedQueryNames.first else { return }
+        throw ServiceError.invalidField(
+            path: name, message: "is given more than once in the query; give it once")
+    }
+
+    /// The request headers the routes read, each of which holds one value.
+    static let singleHeaders = ["Authorization", "Content-Type", "Idempotency-Key", "Last-Event-ID", "X-Rows"]
+
+    /// Throws 400 naming the first of `singleHeaders` sent more than once: with two
+    /// `Content-Type` fields the 415 check and the body's reader could each take another.
+    static func checkHeadersAreSingle(_ request: HTTPRequest) throws {
+        if let name = request.headers.firstRepeatedName(among: singleHeaders) {
+            throw ServiceError.invalidField(path: name, message: "is sent more than once; send it once")
+        }
+    }
+
     /// Upload routes whose bodies are written to the spool directory as they arrive rather
     /// than held in memory.
     static let spooledRoutes: Set<String> = ["POST /v1/datasets"]
@@ -123,7 +142,9 @@ struct Routes: Sendable {
                 let started = DispatchTime.now().uptimeNanoseconds
                 let response: HTTPResponse
                 do {
+                    try Self.checkHeadersAreSingle(request)
                     if isProtected { try auth.check(request) }
+                    try Self.checkQueryNamesAreSingle(request)
                     if takesID { _ = try ResourceID.checked(request.pathParameters["id"] ?? "") }
                     if let allowsRaw = jsonBody { try Self.checkJSONBodyType(request, allowsRaw: allowsRaw) }
                     response = try handler(request)

@@ -32,6 +32,9 @@ struct ValueTypeTests {
         #expect(target.path == "/a/b/c+d")
         #expect(target.segments == ["a/b", "c+d"])
         #expect(target.query == ["q": "last", "e": "é", "empty": "", "flag": ""])
+        #expect(target.repeatedQueryNames == ["q"])
+        #expect(try RequestTarget(parsing: "/a?x=1&y=2").repeatedQueryNames.isEmpty)
+        #expect(try RequestTarget(parsing: "/a?b=1&a=1&b=2&a=2&b=3").repeatedQueryNames == ["b", "a"])
     }
 
     @Test func absoluteFormTargetDropsTheAuthority() throws {

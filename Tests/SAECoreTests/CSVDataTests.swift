@@ -126,4 +126,43 @@ struct CSVDataTests {
         #expect(error == .empty(file: "empty.csv"))
         #expect(error?.code == "data_empty")
     }
+
+    /// Checking a file block by block gives load's shape, or load's very error, whatever the
+    /// block size: lines, CRLF pairs, cells and the byte-order mark cut at every place.
+    @Test(arguments: [
+        "\u{FEFF}1,2,3\r\n4, 5 ,\"6\"\r\n\r\n7,8,9",
+        "1.5e3,2\n\n  \n3,4\n",
+        "1,2,3\n4,5\n",
+        "1,2\n3,x\n",
+        "1,2\n3,nan\n",
+        "\n\n",
+        "0.000000000000000000000000000000000000000000001,2\n",
+    ])
+    func inspectionInBlocksAgreesWithLoad(_ text: String) throws {
+        let url = try writeScratchFile(text, named: "blocks.csv")
+        defer { removeScratchFile(url) }
+        let loaded = Result { try CSVData.load(contentsOf: url) }
+        for blockBytes in [1, 2, 3, 5, 8, 1 << 20] {
+            let inspected = Result { try CSVData.inspect(contentsOf: url, blockBytes: blockBytes) }
+            switch (loaded, inspected) {
+            case (.success(let dataset), .success(let shape)):
+                #expect(shape == DatasetShape(rows: dataset.rows, width: dataset.width), "block \(blockBytes)")
+            case (.failure(let expected), .failure(let found)):
+                #expect(found as? DataError == expected as? DataError, "block \(blockBytes)")
+            default:
+                Issue.record("block \(blockBytes): load gave \(loaded), inspect gave \(inspected)")
+            }
+        }
+    }
+
+    /// A line far longer than a block is gathered across blocks whole.
+    @Test func aLineLongerThanManyBlocksIsCheckedWhole() throws {
+        let line = [String](repeating: "1", count: 100_000).joined(separator: ",")
+        let url = try writeScratchFile(line + "\n" + line + ",2\n", named: "wide.csv")
+        defer { removeScratchFile(url) }
+        let error = #expect(throws: DataError.self) { try CSVData.inspect(contentsOf: url, blockBytes: 1 << 10) }
+        #expect(error == .csvRaggedRow(file: "wide.csv", line: 2, expectedColumns: 100_000, foundColumns: 100_001))
+        try Data((line + "\n" + line).utf8).write(to: url)
+        #expect(try CSVData.inspect(contentsOf: url, blockBytes: 1 << 10) == DatasetShape(rows: 2, width: 100_000))
+    }
 }

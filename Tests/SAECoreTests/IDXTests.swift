@@ -243,6 +243,30 @@ struct IDXTests {
         #expect(error == .idxTruncated(file: "short.idx.gz", expectedBytes: 18, foundBytes: 16))
     }
 
+    /// A gzip file whose header declares little but which inflates to much more is refused
+    /// once a megabyte past the data is seen, not after inflating all of it: 64 MiB of zeros
+    /// after the data is reported as "at least" 1 MiB and a byte, by load and inspect alike.
+    /// A plain file's extra bytes are still counted exactly.
+    @Test func trailingInflatedBytesAreCountedOnlyToAMegabyte() throws {
+        let directory = try makeScratchDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let declared = IDXCorruption.header2x3 + [1, 2, 3, 4, 5, 6]
+        let url = try writeFile(IDX.gzip(declared + [UInt8](repeating: 0, count: 64 << 20)),
+                                named: "bomb.idx.gz", in: directory)
+        let expected = DataError.idxTrailingBytesAtLeast(
+            file: "bomb.idx.gz", expectedBytes: 18, foundBytes: 18 + (1 << 20) + 1)
+        #expect(throws: expected) { try IDX.load(contentsOf: url) }
+        #expect(throws: expected) { try IDX.inspect(contentsOf: url) }
+        #expect(expected.code == "idx_trailing_bytes")
+        #expect(expected.message.hasSuffix("expected 18 bytes, found at least 1048595."))
+
+        let plain = try writeFile(declared + [UInt8](repeating: 0, count: 3 << 20), named: "long.idx",
+                                  in: directory)
+        #expect(throws: DataError.idxTrailingBytes(file: "long.idx", expectedBytes: 18, foundBytes: 18 + (3 << 20))) {
+            try IDX.inspect(contentsOf: plain)
+        }
+    }
+
     @Test func damagedGzipThrowsGzipCorruptWithCompressedOffset() throws {
         let directory = try makeScratchDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }

@@ -179,7 +179,10 @@ struct NPYTests {
                 npyFile(descr: "<f4", shape: "(2, 3)", data: withNaN), "non_finite_value",
                 "row 1, column 1 (byte \(start + 16))"
             ),
-            (npyFile(descr: "<f4", shape: "(0, 3)", data: []), "data_empty", "no samples"),
+            (npyFile(descr: "<f4", shape: "(0, 3)", data: []), "data_empty", "holds no values"),
+            // Five rows of no values: the message must not claim there are no rows.
+            (npyFile(descr: "<f4", shape: "(5, 0)", data: []), "data_empty",
+             "holds no values; expected at least one row of at least one value."),
             (npyFile(descr: "<f4", shape: "()", data: [0, 0, 0, 0]), "npy_bad_header", "shape ()"),
             (npyFile(descr: "<f4", shape: "[2, 3]", data: six), "npy_bad_header", "'shape' is not"),
             (

@@ -59,6 +59,14 @@ struct BadRequestTests {
              status: 422, code: "job_too_large", messageContains: "lower batch_size or hidden_size"),
         Case(body: #"{"dataset": "fashion-mnist", "sparsity": {"beta": 1e300}}"#, status: 400, code: "invalid_field",
              field: "sparsity.beta", messageContains: "too large for float32"),
+        Case(body: #"{"dataset": "fashion-mnist", "name": ""}"#, status: 400, code: "invalid_field",
+             field: "name", messageContains: "name: must be 1 to 200 characters, got 0"),
+        Case(body: #"{"dataset": "fashion-mnist", "name": "  \t"}"#, status: 400, code: "invalid_field",
+             field: "name", messageContains: "name: must not be only white space"),
+        Case(body: #"{"dataset": "fashion-mnist", "name": "a\u0000b"}"#, status: 400, code: "invalid_field",
+             field: "name", messageContains: "name: must not hold control characters, found U+0000"),
+        Case(body: #"{"dataset": "fashion-mnist", "name": "\#(String(repeating: "é", count: 201))"}"#,
+             status: 400, code: "invalid_field", field: "name", messageContains: "1 to 200 characters, got 201"),
         Case(body: #"{"dataset": "fashion-mnist", "optimizer": {"learning_rate": 1e-50}}"#, status: 400,
              code: "invalid_field", field: "optimizer.learning_rate", messageContains: "too small for float32"),
     ]
@@ -138,6 +146,64 @@ struct BadRequestTests {
                 #expect(error["field"] as? String == "id", "\(route.method) \(route.pattern)")
                 #expect((error["message"] as? String)?.contains("\"../saed.db\"") == true)
             }
+        }
+    }
+
+    /// A query parameter given twice is 400 naming it on every route, before the route reads
+    /// either value: `?n=1&n=2` has no one meaning.
+    @Test func aRepeatedQueryParameterIs400NamingItOnEveryRoute() throws {
+        try LiveService.run { service in
+            try LiveService.saveTinyModel(service)
+            let routes = service.router.routes
+            #expect(routes.count >= 29)
+            for route in routes {
+                let path = route.pattern.split(separator: "/", omittingEmptySubsequences: false)
+                    .map { $0 == ":id" ? "model_tiny" : $0.hasPrefix(":") ? "0" : String($0) }
+                    .joined(separator: "/")
+                let response = try RawHTTP.send(
+                    route.method, path + "?limit=5&n=2&limit=5", port: service.port,
+                    body: route.method == "POST" ? Array("{}".utf8) : nil)
+                #expect(response.status == 400, "\(route.method) \(route.pattern): \(response.text)")
+                let error = try RawHTTP.error(response)
+                #expect(error["code"] as? String == "invalid_field", "\(route.method) \(route.pattern)")
+                #expect(error["field"] as? String == "limit", "\(route.method) \(route.pattern)")
+                #expect(error["message"] as? String == "limit: is given more than once in the query; give it once")
+            }
+            // The picture routes' own parameters, as the dashboard would send them.
+            let picture = try RawHTTP.send("GET", "/v1/models/model_tiny/features.png?shape=2x2&scale=2&scale=3",
+                                           port: service.port)
+            #expect(picture.status == 400)
+            #expect(try RawHTTP.error(picture)["field"] as? String == "scale")
+            let once = try RawHTTP.send("GET", "/v1/models/model_tiny/features.png?shape=2x2&scale=2",
+                                        port: service.port)
+            #expect(once.status == 200, "\(once.text.prefix(200))")
+        }
+    }
+
+    /// A header the routes read once is refused when sent twice, naming it: with two
+    /// `Content-Type` fields a JSON type first and text second passed the 415 check.
+    @Test func aRepeatedSingleHeaderIs400NamingIt() throws {
+        try LiveService.run { service in
+            try LiveService.saveTinyModel(service)
+            let rows = Array(#"{"inputs": [[1, 0, 0, 0]]}"#.utf8)
+            let head = "POST /v1/models/model_tiny/encode HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n"
+            for (name, first, second) in [("Content-Type", "application/json", "text/plain"),
+                                          ("content-type", "text/plain", "application/json"),
+                                          ("X-Rows", "1", "1")] {
+                let request = head + "\(name): \(first)\r\n\(name.uppercased()): \(second)\r\n"
+                    + "Content-Length: \(rows.count)\r\n\r\n"
+                let raw = try TestHTTPClient.exchange(Array(request.utf8) + rows, port: service.port,
+                                                      timeoutSeconds: 30)
+                let response = try TestHTTPClient.parse(raw)
+                #expect(response.status == 400, "\(name): \(response.text)")
+                let error = try RawHTTP.error(response)
+                let canonical = Routes.singleHeaders.first { $0.lowercased() == name.lowercased() }
+                #expect(error["field"] as? String == canonical)
+                #expect(error["message"] as? String == "\(canonical ?? name): is sent more than once; send it once")
+            }
+            let once = try RawHTTP.send("POST", "/v1/models/model_tiny/encode", port: service.port, body: rows,
+                                        headers: ["Content-Type": "application/json", "X-Rows": "1"])
+            #expect(once.status == 200, "\(once.text)")
         }
     }
 

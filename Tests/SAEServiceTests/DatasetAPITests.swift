@@ -58,6 +58,25 @@ struct DatasetAPITests {
         }
     }
 
+    /// `?name=` follows the rules of every name: 1 to 200 characters, not blank, no control
+    /// characters; a bad one is refused before the body is looked at.
+    @Test func blankOrControlCharacterNamesAreRefusedNamingName() throws {
+        try LiveService.run { service in
+            let cases = [("?name=", "name: must be 1 to 200 characters, got 0"),
+                         ("?name=%20%20", "name: must not be only white space"),
+                         ("?name=a%0Ab", "name: must not hold control characters, found U+000A"),
+                         ("?name=\(String(repeating: "n", count: 201))", "name: must be 1 to 200 characters, got 201")]
+            for (query, message) in cases {
+                let response = try Self.upload(Self.csv, query, contentType: "text/csv", port: service.port)
+                #expect(response.status == 400, "\(query): \(response.text)")
+                let error = try RawHTTP.error(response)
+                #expect(error["field"] as? String == "name")
+                #expect(error["message"] as? String == message)
+            }
+            #expect(service.uploads.list().isEmpty)
+        }
+    }
+
     @Test func unreadableUploadsAre422NamingTheUploadAndLeaveNothingBehind() throws {
         try LiveService.run { service in
             let ragged = try Self.upload(Array("1,2,3\n4,5\n".utf8), "?name=acts", contentType: "text/csv",

@@ -124,6 +124,57 @@ struct MatrixJSONTests {
         }
     }
 
+    /// JSON forbids leading zeros (`01`, `-00.5`); the fast path refused them no more than the
+    /// general parser accepts them. Each is malformed JSON at the number's first byte.
+    @Test(arguments: ["01", "-01", "00", "00.5", "-00.5", "0123456789", "007e1"])
+    func numbersWithLeadingZerosAreMalformed(number: String) throws {
+        let body = #"{"inputs": [[1, "# + number + ", 3]]}"
+        do {
+            let parsed = try Self.parse(body)
+            Issue.record("accepted \(number) as \(parsed.values)")
+        } catch let error as ServiceError {
+            #expect(error.code == "malformed_json")
+            #expect(error.message == "the request body is not valid JSON: a number has a leading zero at byte 16")
+        }
+        // Zero itself, with a fraction or exponent, stays a number.
+        #expect(try Self.parse(#"{"inputs": [[0, -0.5, 0e3]]}"#).values == [0, -0.5, 0])
+    }
+
+    /// A token that is not JSON where a number or row belongs is reported at its own byte in
+    /// the body, not at "character 0" of the token the general parser was handed.
+    @Test(arguments: [
+        (#"{"inputs": [[1, .5, 3]]}"#, "the value \".5\" is not valid JSON at byte 16"),
+        (#"{"inputs": [[1, NaN, 3]]}"#, "the value \"NaN\" is not valid JSON at byte 16"),
+        (#"{"inputs": [[1, 2, 3], Infinity]}"#, "the value \"Infinity\" is not valid JSON at byte 23"),
+        (#"{"format": +1, "inputs": [[1, 2, 3]]}"#, "the value \"+1\" is not valid JSON at byte 11"),
+    ])
+    func tokensThatAreNotJSONAreReportedAtTheirByte(body: String, message: String) throws {
+        do {
+            _ = try Self.parse(body)
+            Issue.record("accepted \(body)")
+        } catch let error as ServiceError {
+            #expect(error.code == "malformed_json")
+            #expect(error.message == "the request body is not valid JSON: " + message)
+        }
+    }
+
+    /// Numbers of any length are JSON: a 400-digit fraction, integer or exponent reads as
+    /// strtof reads it, where numbers over 63 characters used to be refused as not JSON.
+    @Test func longNumbersReadAsStrtofReadsThem() throws {
+        let texts = ["0." + String(repeating: "1", count: 400),
+                     String(repeating: "9", count: 30) + "e-30",
+                     "1e" + String(repeating: "0", count: 300) + "1",
+                     "-" + String(repeating: "0", count: 1) + "." + String(repeating: "0", count: 200) + "7e205",
+                     "3.40282346638528859811704183484516925440" + String(repeating: "0", count: 60) + "e38"]
+        let body = #"{"inputs": [["# + texts.joined(separator: ",") + "]]}"
+        let parsed = try Self.parse(body, width: texts.count)
+        for (index, text) in texts.enumerated() {
+            #expect(parsed.values[index].bitPattern == strtof(text, nil).bitPattern, "\(text.prefix(20))")
+        }
+        #expect(parsed.values[1] == 1 && parsed.values[2] == 10)
+        #expect(parsed.values[3] == -70_000 && parsed.values[4] == Float.greatestFiniteMagnitude)
+    }
+
     @Test func rowsAreWrittenAsValidJSONThatReadsBackExactly() throws {
         let values: [Float] = [0, 1, -0.1, 1e-5, 3.4028235e38, Float(bitPattern: 1), 0.33333334]
         var out: [UInt8] = []

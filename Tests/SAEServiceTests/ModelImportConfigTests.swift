@@ -115,7 +115,7 @@ struct ModelImportConfigTests {
                 ([("weights", weights), ("config", Array(#"{"architecture": "jumprelu"}"#.utf8))],
                  400, "invalid_field", "config.architecture", "not supported"),
                 ([("weights", weights), ("config", Array(#"{"top_k": 9}"#.utf8))],
-                 422, "model_invalid", nil, "top_k is '9'; expected 1...3"),
+                 400, "invalid_field", "config.top_k", "is 9 but the weights have 3 latents"),
                 ([("weights", weights), ("config", Array("{not json".utf8))],
                  400, "malformed_json", nil, "cfg.json"),
                 ([("config", Array("{}".utf8))], 400, "invalid_field", "weights", "is missing"),
@@ -168,6 +168,26 @@ struct ModelImportConfigTests {
         }
     }
 
+    /// A negative threshold in the weights' own metadata is refused as the cfg.json's is, as a
+    /// model the weights cannot be; 0 (and -0) are accepted.
+    @Test func aNegativeThresholdInTheWeightsMetadataIsRefused() throws {
+        try LiveService.run { service in
+            let negative = try RawHTTP.send("POST", "/v1/models", port: service.port,
+                                            body: try Self.bareWeights(metadata: ["threshold": "-0.25"]))
+            #expect(negative.status == 422, "\(negative.text)")
+            let error = try RawHTTP.error(negative)
+            #expect(error["code"] as? String == "model_invalid")
+            #expect(error["message"] as? String
+                        == "the uploaded weights: metadata threshold is -0.25; expected a finite number, 0 or more")
+            #expect(service.models.list().isEmpty)
+
+            let zero = try Self.importForm(service, [("weights", try Self.bareWeights()),
+                                                     ("config", Array(#"{"threshold": -0.0}"#.utf8))])
+            #expect(zero.status == 201, "\(zero.text)")
+            #expect(try zero.json()["threshold"] as? Double == 0)
+        }
+    }
+
     /// Settings saed cannot reproduce, or that contradict each other, are refused naming the key
     /// rather than ignored (ignoring them would serve other numbers than the model's).
     @Test func configsSaedCannotServeExactlyAreRefusedNamingTheKey() throws {
@@ -182,11 +202,23 @@ struct ModelImportConfigTests {
                 (#"{"finetuning_scaling_factor": true}"#, 400, "config.finetuning_scaling_factor", "not supported"),
                 (#"{"name": "\#(long)"}"#, 400, "config.name", "1 to 200 characters, got 201"),
                 (#"{"name": ""}"#, 400, "config.name", "1 to 200 characters, got 0"),
+                (#"{"name": " \t "}"#, 400, "config.name", "config.name: must not be only white space"),
+                (#"{"name": "a\nb"}"#, 400, "config.name", "must not hold control characters, found U+000A"),
                 (#"{"normalization_mean": [0, 0, 0, 0], "normalization_std": [1, 1, 1, 1]}"#, 400,
                  "config.normalization_mean", "normalization is not given"),
                 (#"{"normalization": "unit", "normalization_std": [1, 1, 1, 1]}"#, 400,
                  "config.normalization_std", "normalization is \"unit\""),
                 (#"{"top_k": 2, "batch_top_k": 1}"#, 422, nil, "top_k is 2 and batch_top_k is set too"),
+                // A JumpReLU or batch top-k threshold below 0 would let negative codes through.
+                (#"{"threshold": -0.5}"#, 400, "config.threshold", "config.threshold: must be 0 or more, got -0.5"),
+                (#"{"batch_top_k": 1, "threshold": -1e-30}"#, 400, "config.threshold", "must be 0 or more"),
+                // A latent count beyond the weights' d_sae is the cfg.json's key at fault.
+                (#"{"top_k": 4}"#, 400, "config.top_k",
+                 "config.top_k: is 4 but the weights have 3 latents (W_enc is [d_in, d_sae]); expected 1 to 3"),
+                (#"{"batch_top_k": 9}"#, 400, "config.batch_top_k", "is 9 but the weights have 3 latents"),
+                (#"{"architecture": "topk", "k": 5}"#, 400, "config.k", "is 5 but the weights have 3 latents"),
+                (#"{"activation_fn_str": "topk", "activation_fn_kwargs": {"k": 7}}"#, 400,
+                 "config.activation_fn_kwargs.k", "is 7 but the weights have 3 latents"),
             ]
             for (file, status, field, message) in cases {
                 let response = try Self.importForm(service, [("weights", weights), ("config", Array(file.utf8))])

@@ -118,4 +118,14 @@ struct VisualsDashboardTests {
         #expect(response.status == 400)
         #expect(try response.errorObject()["field"] as? String == field)
     }
+
+    /// Without the built-in files the row route names its own path parameter, `name`.
+    @Test func datasetRowWithoutTheFilesIs422NamingTheName() throws {
+        let fixture = try VisualsFixture(fashionMNIST: "/nonexistent")
+        defer { fixture.remove() }
+        let response = try fixture.get("/v1/datasets/fashion-mnist/test/rows/0")
+        #expect(response.status == 422)
+        #expect(try response.errorObject()["code"] as? String == "dataset_not_found")
+        #expect(try response.errorObject()["field"] as? String == "name")
+    }
 }

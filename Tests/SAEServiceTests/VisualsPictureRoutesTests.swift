@@ -143,7 +143,10 @@ struct VisualsPictureRoutesTests {
         ("/v1/models/model_tiny/reconstructions.png?dataset=mnist", "dataset"),
         ("/v1/models/model_tiny/reconstructions.png?dataset=fashion-mnist&split=dev", "split"),
         ("/v1/models/model_tiny/reconstructions.png?dataset=fashion-mnist&path=tiny.csv", "path"),
-        ("/v1/models/model_tiny/reconstructions.png?path=../x.csv", "dataset.path"),
+        ("/v1/models/model_tiny/reconstructions.png?path=../x.csv", "path"),
+        ("/v1/models/model_tiny/reconstructions.png?path=/etc/passwd", "path"),
+        ("/v1/models/model_tiny/reconstructions.png?split=test", "split"),
+        ("/v1/models/model_tiny/reconstructions.png?path=tiny.csv&split=test", "split"),
     ])
     func badQueryValuesAre400NamingTheField(target: String, field: String) throws {
         let fixture = try VisualsFixture()
@@ -165,7 +168,18 @@ struct VisualsPictureRoutesTests {
         let mismatch = try fixture.get("/v1/models/model_tiny/reconstructions.png?path=wide.csv")
         #expect(mismatch.status == 400)
         #expect(try mismatch.errorObject()["message"] as? String
-                    == "dataset: rows have 3 values but model model_tiny takes 16")
+                    == "path: rows have 3 values but model model_tiny takes 16")
+        #expect(try mismatch.errorObject()["field"] as? String == "path")
+        // A file that is not there names the parameter too, not a job's `dataset.path`.
+        let absent = try fixture.get("/v1/models/model_tiny/reconstructions.png?path=absent.csv")
+        #expect(absent.status == 422)
+        #expect(try absent.errorObject()["field"] as? String == "path")
+        #expect(try absent.errorObject()["message"] as? String
+                    == "path: no file \"absent.csv\" in the datasets directory (or it is not a regular file)")
+        try fixture.writeDataset("ragged.csv", "1,2\n3\n")
+        let unreadable = try fixture.get("/v1/models/model_tiny/reconstructions.png?path=ragged.csv")
+        #expect(unreadable.status == 422)
+        #expect(try unreadable.errorObject()["field"] as? String == "path")
 
         try fixture.save(Autoencoder.initialized(config: AutoencoderConfig(inputSize: 784, hiddenSize: 64), seed: 1),
                          id: "model_big")

@@ -57,7 +57,7 @@ struct DashboardHandlers: Sendable {
         let index = try Routes.queryInteger(request.pathParameters["index"] ?? "", name: "index",
                                             in: 0...Int(Int32.max))
         let dataset = try datasets.load(
-            DatasetSource(reference: .builtin(name: name, split: split), limit: nil), field: "dataset")
+            DatasetSource(reference: .builtin(name: name, split: split), limit: nil), field: "name")
         guard index < dataset.rows else {
             throw ServiceError.invalidField(
                 path: "index", message: "must be below the \(dataset.rows) rows of \(name) \(split), got \(index)")

@@ -79,7 +79,7 @@ struct PictureHandlers: Sendable {
         let id = request.pathParameters["id"] ?? ""
         let info = try service.models.info(id: id)
         let model = try service.models.model(id: id)
-        let source = try Self.datasetSource(request, info: info)
+        let (source, field) = try Self.datasetSource(request, info: info)
         let count = try request.query["n"].map { try Routes.queryInteger($0, name: "n", in: 1...256) } ?? 16
         let start = try request.query["start"].map {
             try Routes.queryInteger($0, name: "start", in: 0...Int(Int32.max))
@@ -89,10 +89,10 @@ struct PictureHandlers: Sendable {
             ?? min(count, 16)
         let scale = try Self.scale(request, shape: shape)
 
-        let dataset = try datasets.load(source, field: "dataset")
+        let dataset = try datasets.load(source, field: field, pathField: field)
         guard dataset.width == info.inputSize else {
             throw ServiceError.invalidField(
-                path: "dataset",
+                path: field,
                 message: "rows have \(dataset.width) values but model \(id) takes \(info.inputSize)")
         }
         guard start < dataset.rows else {
@@ -109,13 +109,20 @@ struct PictureHandlers: Sendable {
         return .content("image/png", PNGEncoder.encode(image))
     }
 
-    /// The dataset the query names, or the model's own.
-    private static func datasetSource(_ request: HTTPRequest, info: ModelInfo) throws -> DatasetSource {
+    /// The dataset the query names, or the model's own, with the parameter errors about it
+    /// name: `path`, or `dataset` (also for the model's own, which its training spec names so).
+    private static func datasetSource(
+        _ request: HTTPRequest, info: ModelInfo
+    ) throws -> (source: DatasetSource, field: String) {
+        if request.query["split"] != nil && request.query["dataset"] == nil {
+            throw ServiceError.invalidField(
+                path: "split", message: "applies only with dataset= (a built-in dataset), which is not given")
+        }
         if let path = request.query["path"] {
             guard request.query["dataset"] == nil else {
                 throw ServiceError.invalidField(path: "path", message: "give either dataset or path, not both")
             }
-            return DatasetSource(reference: .path(path), limit: nil)
+            return (DatasetSource(reference: .path(path), limit: nil), "path")
         }
         if let name = request.query["dataset"] {
             guard let splits = JobSpec.builtinDatasets[name] else {
@@ -129,12 +136,12 @@ struct PictureHandlers: Sendable {
                 throw ServiceError.invalidField(
                     path: "split", message: "must be one of \(splits.joined(separator: ", ")), got \"\(split)\"")
             }
-            return DatasetSource(reference: .builtin(name: name, split: split), limit: nil)
+            return (DatasetSource(reference: .builtin(name: name, split: split), limit: nil), "dataset")
         }
         if let training = info.training, let spec = try? JobSpec.parse(training) {
-            return spec.validation ?? spec.training
+            return (spec.validation ?? spec.training, "dataset")
         }
-        return DatasetSource(reference: .builtin(name: "fashion-mnist", split: "test"), limit: nil)
+        return (DatasetSource(reference: .builtin(name: "fashion-mnist", split: "test"), limit: nil), "dataset")
     }
 
     // MARK: - loss.svg
