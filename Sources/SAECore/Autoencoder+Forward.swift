@@ -50,9 +50,7 @@ extension Autoencoder {
         }
 
         let code = buffers.code
-        for row in 0..<rows {
-            (code + row * hiddenSize).update(from: p.bEnc, count: hiddenSize)
-        }
+        broadcast(p.bEnc, width: hiddenSize, into: code, rows: rows)
         BLAS.gemm(
             transposeA: false, transposeB: p.isEncoderTransposed, m: rows, n: hiddenSize,
             k: inputSize, a: input, b: p.wEncT, beta: 1, c: code)
@@ -61,6 +59,29 @@ extension Autoencoder {
         select(selection, code: code, rows: rows, hiddenSize: hiddenSize, buffers: buffers)
         config.activation.apply(code, count: rows * hiddenSize)
         return input
+    }
+
+    /// Copies the `width` values at `bias` into each of `rows` rows at `matrix`.
+    ///
+    /// From 16,384 values the columns are cut in four parts shared by both cores
+    /// (``SplitWorker``). OpenBLAS's threads split a row-major product's columns, the second
+    /// thread taking the later ones; on an idle machine the worker, which takes the later
+    /// parts, fills them, so its core already holds those lines when that thread adds to them.
+    private static func broadcast(
+        _ bias: UnsafePointer<Float>,
+        width: Int,
+        into matrix: UnsafeMutablePointer<Float>,
+        rows: Int
+    ) {
+        let parts = width >= 64 && rows * width >= 16_384 ? 4 : 1
+        SplitWorker.run(parts: parts) { part in
+            // Parts start on 16-float (64-byte) boundaries within the row.
+            let columns = SplitWorker.range(of: part, in: parts, covering: width, alignment: 16)
+            for row in 0..<rows {
+                (matrix + row * width + columns.lowerBound)
+                    .update(from: bias + columns.lowerBound, count: columns.count)
+            }
+        }
     }
 
     /// Zeroes the pre-activations `selection` drops, writing the mask when one is given.
@@ -113,9 +134,7 @@ extension Autoencoder {
         logits: UnsafeMutablePointer<Float>
     ) {
         let inputSize = config.inputSize
-        for row in 0..<rows {
-            (logits + row * inputSize).update(from: bDec, count: inputSize)
-        }
+        broadcast(bDec, width: inputSize, into: logits, rows: rows)
         BLAS.gemm(
             transposeA: false, transposeB: false, m: rows, n: inputSize, k: config.hiddenSize,
             a: code, b: wDec, beta: 1, c: logits)

@@ -72,13 +72,40 @@ private struct ElementPass {
     /// `gradient = act'·2(x' − x) / N`; returns `Σ(x' − x)²`.
     ///
     /// Compiled once per activation, so each loop body is branch-free.
+    ///
+    /// From ``splitMinimum`` elements the columns are cut in ``partCount`` parts shared by
+    /// both cores (see ``SplitWorker``). Every element and column sum gets the same operations
+    /// either way; only the returned sum changes, by rounding, as the parts' lane sums are
+    /// added in order at the end.
     func squaredError<Kind: ActivationKernel>(_: Kind.Type) -> Double {
-        var sweep = SquaredErrorSweep<Kind>(
-            logits: logits, target: target, gradient: gradient,
-            scale: 2 / Float(rows * width), keepsReconstruction: keepsReconstruction)
-        sweepRows(rows: rows, width: width, columnSums: columnSums, &sweep)
-        return sweep.sum.pairwiseSum
+        let scale = 2 / Float(rows * width)
+        let sweep = SquaredErrorSweep<Kind>(
+            logits: logits, target: target, gradient: gradient, scale: scale,
+            keepsReconstruction: keepsReconstruction)
+        let parts = Self.partCount
+        guard rows * width >= Self.splitMinimum, width >= parts * Lanes.scalarCount else {
+            var whole = sweep
+            sweepRows(rows: rows, width: width, columnSums: columnSums, &whole)
+            return whole.sum.pairwiseSum
+        }
+        return withUnsafeTemporaryAllocation(of: WideLanes.self, capacity: parts) { sums in
+            SplitWorker.run(parts: parts) { part in
+                var own = sweep
+                let columns = SplitWorker.range(
+                    of: part, in: parts, covering: width, alignment: Lanes.scalarCount)
+                sweepRows(
+                    rows: rows, width: width, columns: columns, columnSums: columnSums, &own)
+                sums[part] = own.sum
+            }
+            return sums.dropFirst().reduce(sums[0], +).pairwiseSum
+        }
     }
+
+    /// How many column ranges a split MSE pass is cut into.
+    static let partCount = 4
+
+    /// The fewest elements for which the MSE pass is split across two cores.
+    static let splitMinimum = 16_384
 
     /// Binary cross-entropy on logits, `gradient = (σ(z) − x) / N`; returns the sum of the
     /// element losses and `Σ(σ(z) − x)²`.

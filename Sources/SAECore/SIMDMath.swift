@@ -134,7 +134,7 @@ extension SIMD8 where Scalar == Double {
     }
 }
 
-/// The per-chunk work of a ``sweepRows(rows:width:columnSums:_:)``.
+/// The per-chunk work of a ``sweepRows(rows:width:columns:columnSums:_:)``.
 ///
 /// A conforming struct, rather than a closure, is what the sweep calls: the sweep is then
 /// compiled once per body with the body inlined into its loop.
@@ -144,30 +144,35 @@ protocol RowSweep {
     mutating func chunk(at offset: Int, column: Int, lanes: Int) -> Lanes
 }
 
-/// Sweeps a row-major `rows × width` matrix eight lanes at a time, row by row.
+/// Sweeps the `columns` of a row-major `rows × width` matrix eight lanes at a time, row by row.
 ///
-/// With `columnSums` given, they end as the column sums of what `body` returned: row 0 is
-/// stored, each later row added in turn, so they run in a fixed order. Full chunks pass a
-/// constant 8 for `lanes`, which keeps their loads and stores branch-free once inlined.
+/// `columns` (all of them when nil) must start at a multiple of 8. With `columnSums` given,
+/// its entries for `columns` end as the column sums of what `body` returned: row 0 is stored,
+/// each later row added in turn, so they run in a fixed order whatever the column range. Full
+/// chunks pass a constant 8 for `lanes`, which keeps their loads and stores branch-free once
+/// inlined.
 @inline(__always)
 func sweepRows<Body: RowSweep>(
     rows: Int,
     width: Int,
+    columns: Range<Int>? = nil,
     columnSums: UnsafeMutablePointer<Float>?,
     _ body: inout Body
 ) {
     let step = Lanes.scalarCount
-    let fullWidth = width - width % step
+    let first = columns?.lowerBound ?? 0
+    let end = columns?.upperBound ?? width
+    let fullEnd = end - (end - first) % step
     for row in 0..<rows {
         let start = row * width
         if let columnSums {
             if row == 0 {
-                for i in stride(from: 0, to: fullWidth, by: step) {
+                for i in stride(from: first, to: fullEnd, by: step) {
                     body.chunk(at: start + i, column: i, lanes: step)
                         .store(to: columnSums + i, count: step)
                 }
             } else {
-                for i in stride(from: 0, to: fullWidth, by: step) {
+                for i in stride(from: first, to: fullEnd, by: step) {
                     let sum =
                         Lanes.load(columnSums + i, count: step)
                         + body.chunk(at: start + i, column: i, lanes: step)
@@ -175,15 +180,15 @@ func sweepRows<Body: RowSweep>(
                 }
             }
         } else {
-            for i in stride(from: 0, to: fullWidth, by: step) {
+            for i in stride(from: first, to: fullEnd, by: step) {
                 _ = body.chunk(at: start + i, column: i, lanes: step)
             }
         }
-        if fullWidth < width {
-            let lanes = width - fullWidth
-            let values = body.chunk(at: start + fullWidth, column: fullWidth, lanes: lanes)
+        if fullEnd < end {
+            let lanes = end - fullEnd
+            let values = body.chunk(at: start + fullEnd, column: fullEnd, lanes: lanes)
             if let columnSums {
-                let sums = columnSums + fullWidth
+                let sums = columnSums + fullEnd
                 (row == 0 ? values : Lanes.load(sums, count: lanes) + values)
                     .store(to: sums, count: lanes)
             }

@@ -76,6 +76,28 @@ extension Trainer {
         }
     }
 
+    /// Copies the training rows named by `indices` into ``batch``, normalised.
+    ///
+    /// From ``splitGatherMinimum`` values the rows are cut in four parts shared by both cores
+    /// (``SplitWorker``); each row is copied the same way either way.
+    func gatherBatch(rows indices: UnsafeBufferPointer<Int>) {
+        let count = indices.count
+        let width = training.width
+        guard count >= 4, count * width >= Self.splitGatherMinimum else {
+            training.gather(rows: indices, into: batch, normalization: normalization)
+            return
+        }
+        SplitWorker.run(parts: 4) { part in
+            let range = SplitWorker.range(of: part, in: 4, covering: count)
+            training.gather(
+                rows: UnsafeBufferPointer(rebasing: indices[range]),
+                into: batch + range.lowerBound * width, normalization: normalization)
+        }
+    }
+
+    /// The fewest values in a batch for which gathering is split across two cores.
+    static let splitGatherMinimum = 16_384
+
     /// Computes the loss and gradient of the gathered batch and takes one optimiser step.
     ///
     /// Returns the batch's loss terms and the learning rate used. Throws, without stepping,

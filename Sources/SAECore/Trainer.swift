@@ -245,7 +245,7 @@ package final class Trainer {
             let first = index * capacity
             let count = min(capacity, rows - first)
             let rowIndices = UnsafeBufferPointer(start: order + first, count: count)
-            training.gather(rows: rowIndices, into: batch, normalization: normalization)
+            gatherBatch(rows: rowIndices)
 
             let (parts, learningRate) = try trainBatch(rows: count, epoch: epoch)
             sums.add(parts, activeCount: recordFiring(rows: count))

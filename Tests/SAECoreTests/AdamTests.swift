@@ -68,6 +68,28 @@ struct AdamTests {
         }
     }
 
+    @Test func splitVectorsMatchElementByElementUpdates() {
+        // From 2^14 values the step is cut in two halves, one per core; 40,003 values put the
+        // cut inside the 8-lane body and leave a scalar tail. Every element must still get
+        // exactly what a one-element optimiser gives it.
+        let count = 40_003
+        var generator = SeededGenerator(seed: 5)
+        let start = (0..<count).map { _ in generator.nextUnitFloat() - 0.5 }
+        let gradients = (0..<count).map { _ in generator.nextUnitFloat() - 0.5 }
+        var together = start
+        var vectorAdam = Adam(parameterCount: count)
+        for _ in 0..<3 { vectorAdam.update(&together, gradients: gradients) }
+
+        var mismatches: [Int] = []
+        for i in 0..<count {
+            var single = [start[i]]
+            var scalarAdam = Adam(parameterCount: 1)
+            for _ in 0..<3 { scalarAdam.update(&single, gradients: [gradients[i]]) }
+            if single[0].bitPattern != together[i].bitPattern { mismatches.append(i) }
+        }
+        #expect(mismatches.isEmpty, "elements differing: \(mismatches.prefix(10))")
+    }
+
     @Test func defaultsAreTorchs() {
         let adam = Adam(parameterCount: 1)
         #expect(adam.learningRate == 1e-3 && adam.beta1 == 0.9 && adam.beta2 == 0.999)

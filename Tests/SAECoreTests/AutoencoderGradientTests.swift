@@ -176,6 +176,50 @@ struct AutoencoderGradientTests {
         print("\(testCase.testDescription): largest gradient difference \(worst)")
     }
 
+    @Test func wideBatchSplitAcrossCoresMatchesFiniteDifferences() {
+        // 32 rows of 604 reach the size from which the MSE pass cuts its columns in four
+        // parts (at 152, 304 and 456), the last with a 4-wide tail after its full chunks;
+        // b_dec's gradient is that pass's column sums, so check it around the cuts and ends.
+        let rows = 32
+        let config = AutoencoderConfig(
+            inputSize: 604, hiddenSize: 4, activation: .relu, decoderActivation: .relu)
+        var options = TrainingOptions()
+        options.reconstruction = .mse
+        options.sparsity = SparsityOptions(kind: .l1, beta: 1e-3, reduction: .mean)
+        let model = Autoencoder.initialized(config: config, seed: 21)
+        var generator = SeededGenerator(seed: 22)
+        let batch = (0..<rows * config.inputSize).map { _ in generator.nextUnitFloat() }
+
+        let (parts, gradients) = model.lossAndGradients(batch: batch, rows: rows, options: options)
+        var parameters = (model.wEnc + model.bEnc + model.wDec + model.bDec).map(Double.init)
+        let x = batch.map(Double.init)
+        func loss(_ p: [Double]) -> Double {
+            ReferenceLoss.loss(
+                parameters: p, x: x, rows: rows, config: config, options: options,
+                deadLatents: nil, residual: nil)
+        }
+        let referenceLoss = loss(parameters)
+        #expect(abs(parts.total - referenceLoss) <= 1e-6 * max(1, abs(referenceLoss)))
+
+        let bDecStart = parameters.count - config.inputSize
+        let columns = [0, 1, 151, 152, 153, 303, 304, 455, 456, 599, 600, 601, 603]
+        let step = 1e-6
+        for column in columns {
+            let i = bDecStart + column
+            let saved = parameters[i]
+            parameters[i] = saved + step
+            let above = loss(parameters)
+            parameters[i] = saved - step
+            let below = loss(parameters)
+            parameters[i] = saved
+            let numeric = (above - below) / (2 * step)
+            let analytic = Double(gradients.dBDec[column])
+            #expect(
+                abs(analytic - numeric) <= 2e-5 + 1e-3 * abs(numeric),
+                "b_dec[\(column)]: analytic \(analytic), numeric \(numeric)")
+        }
+    }
+
     @Test func gradientsAreZeroForLatentsTopKDropped() {
         // With the identity activation only the top-k mask can zero a latent's gradient.
         let config = AutoencoderConfig(
