@@ -21,9 +21,18 @@ package enum JSONValue: Sendable, Equatable {
             object = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         } catch let error as NSError {
             let detail = error.userInfo["NSDebugDescription"] as? String ?? "not valid JSON"
-            throw ServiceError.malformedJSON("\(source) is not valid JSON: \(detail)")
+            throw ServiceError.malformedJSON("\(source) is not valid JSON: \(Self.plainDetail(detail))")
         }
         return JSONValue(foundation: object)
+    }
+
+    /// The parser's message in the terms of JSON: Foundation says a number beyond a Double's
+    /// range "is not representable in Swift", which tells a client nothing about its request.
+    private static func plainDetail(_ detail: String) -> String {
+        let prefix = "Number ", suffix = " is not representable in Swift."
+        guard detail.hasPrefix(prefix), detail.hasSuffix(suffix) else { return detail }
+        let number = detail.dropFirst(prefix.count).dropLast(suffix.count).prefix(100)
+        return "the number \(number) is beyond the range of a 64-bit float (about ±1.8e308)"
     }
 
     private init(foundation value: Any) {

@@ -19,6 +19,8 @@ struct BadRequestTests {
     static let jobCases: [Case] = [
         Case(body: #"{"dataset": "fashion-mnist", "#, status: 400, code: "malformed_json", messageContains: "not valid JSON"),
         Case(body: "", status: 400, code: "malformed_json", messageContains: "empty"),
+        Case(body: #"{"dataset": "fashion-mnist", "epochs": 1e400}"#, status: 400, code: "malformed_json",
+             messageContains: "the number 1e400 is beyond the range of a 64-bit float"),
         Case(body: "[1, 2]", status: 400, code: "invalid_field", field: "(body)", messageContains: "must be an object"),
         Case(body: #"{"dataset": "fashion-mnist", "epoch": 3}"#, status: 400, code: "unknown_field", field: "epoch",
              messageContains: "epoch: unknown field"),
