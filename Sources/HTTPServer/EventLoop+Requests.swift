@@ -157,11 +157,10 @@ extension EventLoop {
         }
         var parameters: [String: String] = [:]
         if case .matched(_, let captured) = pending.route { parameters = captured }
-        var request = HTTPRequest(
-            head: pending.head, path: pending.target.path, query: pending.target.query, body: body,
+        let request = HTTPRequest(
+            head: pending.head, decoded: pending.target, body: body,
             bodyFile: bodyFile, pathParameters: parameters,
             remoteAddress: connection.connection.remoteAddress)
-        request.repeatedQueryNames = pending.target.repeatedQueryNames
 
         connection.phase = .busy
         connection.deadline = .infinity

@@ -39,27 +39,27 @@ package struct HTTPRequest: Sendable {
         remoteAddress: String = "",
         bodyFile: BodyFile? = nil
     ) {
-        let decoded = try? RequestTarget(parsing: target)
         let rawPath = target.split(separator: "?", maxSplits: 1).first.map(String.init) ?? target
+        let decoded = (try? RequestTarget(parsing: target))
+            ?? RequestTarget(path: rawPath, segments: [], query: [:])
         self.init(
             head: RequestHead(
                 method: method, target: target, version: .http1_1, headers: headers),
-            path: decoded?.path ?? rawPath, query: decoded?.query ?? [:], body: body,
-            pathParameters: pathParameters, remoteAddress: remoteAddress)
-        self.repeatedQueryNames = decoded?.repeatedQueryNames ?? []
+            decoded: decoded, body: body, pathParameters: pathParameters, remoteAddress: remoteAddress)
         self.version = version
         self.bodyFile = bodyFile
     }
 
     /// Creates a request from what the decoder and router produced.
     init(
-        head: RequestHead, path: String, query: [String: String], body: [UInt8],
+        head: RequestHead, decoded target: RequestTarget, body: [UInt8],
         bodyFile: BodyFile? = nil, pathParameters: [String: String], remoteAddress: String
     ) {
         self.method = head.method
         self.target = head.target
-        self.path = path
-        self.query = query
+        self.path = target.path
+        self.query = target.query
+        self.repeatedQueryNames = target.repeatedQueryNames
         self.headers = head.headers
         self.body = body
         self.bodyFile = bodyFile

@@ -67,14 +67,14 @@ package struct RequestTarget: Sendable, Equatable {
         // Without escapes the decoded path is the raw one.
         let path =
             hasEscapes ? "/" + segments.joined(separator: "/") : String(Substring(originForm[..<pathEnd]))
-        self.init(path: path, segments: segments, query: query)
-        self.repeatedQueryNames = repeated
+        self.init(path: path, segments: segments, query: query, repeatedQueryNames: repeated)
     }
 
-    private init(path: String, segments: [String], query: [String: String]) {
+    init(path: String, segments: [String], query: [String: String], repeatedQueryNames: [String] = []) {
         self.path = path
         self.segments = segments
         self.query = query
+        self.repeatedQueryNames = repeatedQueryNames
     }
 
     /// The target in origin-form: unchanged when it starts with `/`, without scheme and
