@@ -55,6 +55,14 @@ package struct EpochRecord: Codable, Sendable, Equatable {
     package var validationFVU: Double?
     /// Normalised MSE of the validation set after the epoch; nil without one.
     package var validationNormalizedMSE: Double?
+    /// Mean over validation batches of the weighted sparsity term, as ``sparsity`` for the
+    /// training set; nil without a validation set.
+    package var validationSparsity: Double?
+    /// Fraction of latents that did not fire (`h > 0`) on any validation sample after the
+    /// epoch, encoding as inference does; nil without a validation set.
+    package var validationDeadFraction: Double?
+    /// Number of latents that did not fire on any validation sample; nil without one.
+    package var validationDeadCount: Int?
 
     /// The coding keys: the property names, except that acronyms are spelt as words
     /// (`normalizedMse`, `validationFvu`), so a snake_case round trip (`normalized_mse`) that
@@ -67,6 +75,7 @@ package struct EpochRecord: Codable, Sendable, Equatable {
         case auxiliaryLoss, weightPenalty, learningRate, validationLoss
         case validationFVU = "validationFvu"
         case validationNormalizedMSE = "validationNormalizedMse"
+        case validationSparsity, validationDeadFraction, validationDeadCount
     }
 
     /// A record with every field given.

@@ -185,7 +185,11 @@ extension Trainer {
     struct ValidationScores {
         var loss: Double
         var reconstruction: Double
+        /// Mean over validation batches of the weighted sparsity term `beta · L_s`.
+        var sparsity: Double
         var l0: Double
+        /// Latents that were not positive for any validation row.
+        var deadCount: Int
         var squaredError: Double
     }
 
@@ -198,8 +202,12 @@ extension Trainer {
         let beta = options.sparsityBeta(atStep: max(steps, 1))
         var squaredError = 0.0
         var loss = 0.0
+        var sparsity = 0.0
         var active = 0
         var batches = 0
+        // `firedInBatch` is scratch between epochs: here it marks latents that fire on the set.
+        let hidden = config.hiddenSize
+        firedInBatch.update(repeating: false, count: hidden)
         for first in stride(from: 0, to: validation.rows, by: capacity) {
             let count = min(capacity, validation.rows - first)
             for i in 0..<count { validationRows[i] = first + i }
@@ -211,15 +219,19 @@ extension Trainer {
                 selection: config.inferenceSelection, sparsityBeta: beta)
             squaredError += parts.squaredError
             loss += parts.total
+            sparsity += parts.sparsity
             batches += 1
-            for i in 0..<count * config.hiddenSize where workspace.code[i] != 0 {
+            for i in 0..<count * hidden where workspace.code[i] != 0 {
                 active += 1
+                if workspace.code[i] > 0 { firedInBatch[i % hidden] = true }
             }
         }
         let rows = Double(validation.rows)
+        let dead = (0..<hidden).count(where: { !firedInBatch[$0] })
         return ValidationScores(
             loss: loss / Double(batches), reconstruction: squaredError / (rows * Double(width)),
-            l0: Double(active) / rows, squaredError: squaredError)
+            sparsity: sparsity / Double(batches), l0: Double(active) / rows, deadCount: dead,
+            squaredError: squaredError)
     }
 
     func makeRecord(
@@ -246,6 +258,9 @@ extension Trainer {
         record.learningRate = Double(sums.learningRate)
         if let scores, let moments = validationMoments {
             record.validationLoss = scores.loss
+            record.validationSparsity = scores.sparsity
+            record.validationDeadCount = scores.deadCount
+            record.validationDeadFraction = Double(scores.deadCount) / Double(config.hiddenSize)
             record.validationFVU = moments.fractionOfVarianceUnexplained(scores.squaredError)
             record.validationNormalizedMSE = moments.normalizedSquaredError(scores.squaredError)
         }

@@ -520,6 +520,8 @@ package final class JobManager: @unchecked Sendable {
         figures["validation.fvu"] = record.validationFVU.map(six)
         figures["validation.normalized_mse"] = record.validationNormalizedMSE.map(six)
         figures["validation.l0"] = record.validationL0.map { String(format: "%.2f", $0) }
+        figures["validation.sparsity"] = record.validationSparsity.map(six)
+        figures["validation.dead_fraction"] = record.validationDeadFraction.map { String(format: "%.4f", $0) }
         return figures
     }
 

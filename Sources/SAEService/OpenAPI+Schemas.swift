@@ -64,7 +64,8 @@ extension OpenAPI {
                 "validation_l0": number, "seconds": number, "samples_per_second": number, "steps": integer,
                 "fvu": number, "normalized_mse": number, "auxiliary_loss": number, "weight_penalty": number,
                 "learning_rate": number, "validation_loss": number, "validation_fvu": number,
-                "validation_normalized_mse": number,
+                "validation_normalized_mse": number, "validation_sparsity": number,
+                "validation_dead_fraction": number, "validation_dead_count": integer,
             ], required: ["epoch", "loss", "reconstruction", "sparsity", "l0", "dead_fraction", "dead_count",
                           "seconds", "samples_per_second", "steps"])
         }

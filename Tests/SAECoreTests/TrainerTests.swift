@@ -143,16 +143,52 @@ struct TrainerTests {
         let output = model.reconstruct(x, rows: 45)
         let squared = zip(output, x).reduce(0.0) { $0 + Double(($1.0 - $1.1) * ($1.0 - $1.1)) }
         let mse = squared / Double(x.count)
-        let l0 = Double(model.encode(x, rows: 45).filter { $0 != 0 }.count) / 45
+        let code = model.encode(x, rows: 45)
+        let l0 = Double(code.filter { $0 != 0 }.count) / 45
         let validationReconstruction = try #require(record.validationReconstruction)
         // The trainer sums squared errors eight lanes at a time in Float.
         #expect(abs(validationReconstruction - mse) <= 1e-6 * mse)
         #expect(record.validationL0 == l0)
+
+        // Dead on the set: latents positive for no row; the sparsity term is l1's, beta · Σ|h|
+        // per batch of 16 (16, 16, 13 rows), averaged over the three batches.
+        let hidden = model.config.hiddenSize
+        let dead = (0..<hidden).count { j in (0..<45).allSatisfy { code[$0 * hidden + j] <= 0 } }
+        #expect(record.validationDeadCount == dead)
+        #expect(record.validationDeadFraction == Double(dead) / Double(hidden))
+        let beta = Double(TrainingOptions().sparsity.beta)
+        let batchSums = [0..<16, 16..<32, 32..<45].map { rows in
+            rows.reduce(0.0) { sum, row in
+                sum + code[row * hidden..<(row + 1) * hidden].reduce(0.0) { $0 + Double(abs($1)) }
+            }
+        }
+        let sparsity = beta * batchSums.reduce(0, +) / 3
+        let got = try #require(record.validationSparsity)
+        #expect(sparsity > 0 && abs(got - sparsity) <= 1e-5 * sparsity, "\(got) vs \(sparsity)")
+    }
+
+    @Test func validationDeadLatentsAreCountedOnTheValidationSet() throws {
+        // Latent 0's encoder bias of −100 keeps it at zero for inputs in [0, 1], on every set.
+        let config = AutoencoderConfig(inputSize: 16, hiddenSize: 8)
+        var model = Autoencoder.initialized(config: config, seed: 1)
+        model.bEnc[0] = -100
+        let trainer = try Trainer(
+            model: model, options: TrainingOptions(batchSize: 32, learningRate: 0),
+            training: Self.syntheticData(), validation: Self.syntheticData(rows: 20, seed: 9))
+        let record = try #require(try trainer.trainEpoch())
+        let code = trainer.model.encode(
+            { guard case .floats(let x) = Self.syntheticData(rows: 20, seed: 9).storage else { return [] }
+              return x }(), rows: 20)
+        let dead = (0..<8).count { j in (0..<20).allSatisfy { code[$0 * 8 + j] <= 0 } }
+        #expect(dead >= 1)
+        #expect(record.validationDeadCount == dead && record.validationDeadFraction == Double(dead) / 8)
     }
 
     @Test func withoutValidationTheScoresAreNil() throws {
         let record = try #require(try Self.trainer().trainEpoch())
         #expect(record.validationReconstruction == nil && record.validationL0 == nil)
+        #expect(record.validationSparsity == nil && record.validationDeadCount == nil)
+        #expect(record.validationDeadFraction == nil && record.validationLoss == nil)
         #expect(record.seconds > 0 && record.samplesPerSecond > 0)
     }
 

@@ -136,7 +136,8 @@ struct JobStartTests {
         "epoch", "loss", "reconstruction", "sparsity", "l0", "dead_fraction", "dead_count",
         "validation_reconstruction", "validation_l0", "seconds", "samples_per_second", "steps", "fvu",
         "normalized_mse", "auxiliary_loss", "weight_penalty", "learning_rate", "validation_loss",
-        "validation_fvu", "validation_normalized_mse",
+        "validation_fvu", "validation_normalized_mse", "validation_sparsity", "validation_dead_fraction",
+        "validation_dead_count",
     ]
 
     @Test func everyEpochMetricReachesTheHistoryTheEventsAndTheMetricsPage() throws {
