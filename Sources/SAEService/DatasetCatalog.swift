@@ -10,7 +10,8 @@ import Synchronization
 package final class DatasetCatalog: Sendable {
     private let datasetsDirectory: URL
     private let fashionMNISTDirectory: URL
-    /// Loaded files by resolved path, each with the size and modification time it was read
+    /// Loaded files by resolved path (and, after a `|`, the format they were read in when the
+    /// job named one), each with the size and modification time it was read
     /// at; guarded by its own mutex. Loads happen outside the lock. An entry lives until the
     /// daemon stops, its file changes (the next load replaces it) or, for an upload, the
     /// upload is deleted.
@@ -35,24 +36,37 @@ package final class DatasetCatalog: Sendable {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(modified)"
-        if let cached = cache.withLock({ $0[url.path] }), cached.stamp == stamp {
+        // The same file read another way (with a header, as float32) is another table.
+        let key = source.format.map { "\(url.path)|\($0)" } ?? url.path
+        if let cached = cache.withLock({ $0[key] }), cached.stamp == stamp {
             return source.limit.map { cached.dataset.prefix($0) } ?? cached.dataset
         }
         let dataset: Dataset
         do {
-            dataset = try Self.read(url)
+            dataset = try Self.read(url, format: source.format)
         } catch let error as DataError {
             throw ServiceError.datasetUnreadable(code: error.code, field: field, message: "\(field): \(error.message)")
         }
-        cache.withLock { $0[url.path] = (stamp, dataset) }
+        cache.withLock { $0[key] = (stamp, dataset) }
         return source.limit.map { dataset.prefix($0) } ?? dataset
     }
 
-    private static func read(_ url: URL) throws -> Dataset {
+    private static func read(_ url: URL, format: FileFormat?) throws -> Dataset {
+        switch format ?? defaultFormat(of: url) {
+        case .npy: try NPY.load(contentsOf: url)
+        case .csv(let hasHeader, let labelColumn):
+            try CSVData.load(contentsOf: url, hasHeader: hasHeader, labelColumn: labelColumn)
+        case .rawFloat32(let width): try RawFloat32.load(contentsOf: url, width: width)
+        case .idx: try IDX.load(contentsOf: url)
+        }
+    }
+
+    /// The format a file's extension implies: `.npy`, `.csv` (no header), else IDX.
+    private static func defaultFormat(of url: URL) -> FileFormat {
         switch url.pathExtension.lowercased() {
-        case "npy": try NPY.load(contentsOf: url)
-        case "csv": try CSVData.load(contentsOf: url, hasHeader: false, labelColumn: nil)
-        default: try IDX.load(contentsOf: url)
+        case "npy": .npy
+        case "csv": .csv(hasHeader: false, labelColumn: nil)
+        default: .idx
         }
     }
 

@@ -17,10 +17,35 @@ package enum DatasetReference: Sendable, Equatable {
     }
 }
 
+/// How a file named by `path` is read, when its name's extension does not say enough
+/// (`dataset.format` with `header`, `label_column` or `width`).
+package enum FileFormat: Sendable, Equatable {
+    /// IDX, raw or gzip.
+    case idx
+    /// NPY.
+    case npy
+    /// Numeric CSV; a header line to skip, and a 0-based column (labels, say) to drop.
+    case csv(hasHeader: Bool, labelColumn: Int?)
+    /// Headerless little-endian float32 values, `width` to a row.
+    case rawFloat32(width: Int)
+
+    /// The `format` value that names it.
+    package var name: String {
+        switch self {
+        case .idx: "idx"
+        case .npy: "npy"
+        case .csv: "csv"
+        case .rawFloat32: "f32"
+        }
+    }
+}
+
 /// A dataset reference plus an optional row limit (the first `limit` rows).
 package struct DatasetSource: Sendable, Equatable {
     package var reference: DatasetReference
     package var limit: Int?
+    /// How a `path` file is read; nil to go by its extension (`.npy`, `.csv`, else IDX).
+    package var format: FileFormat? = nil
 }
 
 /// A validated training job: everything needed to build a model and train it.
@@ -128,20 +153,67 @@ package struct JobSpec: Sendable, Equatable {
         let id = try reader.string("id")
         let split = try reader.string("split")
         let limit = try reader.integer("limit", in: 1...Int(Int32.max))
+        let format = try parseFileFormat(&reader, path: path)
         try reader.rejectUnknownFields()
         if split != nil && name == nil {
             throw ServiceError.invalidField(path: "\(path).split", message: "applies only to a named dataset")
+        }
+        if let format, file == nil {
+            throw ServiceError.invalidField(
+                path: "\(path).\(format.key)", message: "applies only to a file given by \"path\"")
         }
         switch (name, file, id) {
         case (let name?, nil, nil):
             return DatasetSource(reference: try builtin(name, split: split ?? defaultSplit, path: path), limit: limit)
         case (nil, let file?, nil):
-            return DatasetSource(reference: .path(file), limit: limit)
+            return DatasetSource(reference: .path(file), limit: limit, format: format?.format)
         case (nil, nil, let id?):
             let id = try ResourceID.checked(id, field: "\(path).id")
             return DatasetSource(reference: .uploaded(id: id), limit: limit)
         default:
             throw ServiceError.invalidField(path: path, message: "give exactly one of \"name\", \"path\" or \"id\"")
+        }
+    }
+
+    /// A path's `format` and the options that go with it: `header` and `label_column` for
+    /// `csv`, `width` (required) for `f32`. Returns nil when none is given, with the first key
+    /// given, for an error that names it when the dataset is not a path.
+    private static func parseFileFormat(
+        _ reader: inout JSONObjectReader, path: String
+    ) throws -> (format: FileFormat, key: String)? {
+        let name = try reader.string("format")
+        let hasHeader = try reader.bool("header")
+        let labelColumn = try reader.integer("label_column", in: 0...Int(Int32.max))
+        let width = try reader.integer("width", in: 1...Int(Int32.max))
+        let given = [("format", name != nil), ("header", hasHeader != nil),
+                     ("label_column", labelColumn != nil), ("width", width != nil)]
+        guard let key = given.first(where: \.1)?.0 else { return nil }
+        guard let name else {
+            throw ServiceError.invalidField(path: "\(path).format", message: "is required with \"\(key)\"")
+        }
+        func refuse(_ option: String, unless isAllowed: Bool) throws {
+            guard isAllowed else {
+                let owner = option == "width" ? "\"f32\"" : "\"csv\""
+                throw ServiceError.invalidField(
+                    path: "\(path).\(option)", message: "applies only to format \(owner), not \"\(name)\"")
+            }
+        }
+        try refuse("header", unless: hasHeader == nil || name == "csv")
+        try refuse("label_column", unless: labelColumn == nil || name == "csv")
+        try refuse("width", unless: width == nil || name == "f32")
+        switch name {
+        case "idx": return (.idx, key)
+        case "npy": return (.npy, key)
+        case "csv": return (.csv(hasHeader: hasHeader ?? false, labelColumn: labelColumn), key)
+        case "f32":
+            guard let width else {
+                throw ServiceError.invalidField(
+                    path: "\(path).width", message: "is required with format \"f32\" (values per row)")
+            }
+            return (.rawFloat32(width: width), key)
+        default:
+            throw ServiceError.invalidField(
+                path: "\(path).format", message: "must be idx, npy, csv or f32, got \"\(name)\"")
         }
     }
 
@@ -387,6 +459,16 @@ extension JobSpec {
             object["id"] = .string(id)
         }
         object["limit"] = source.limit.map { .number(Double($0)) }
+        object["format"] = source.format.map { .string($0.name) }
+        switch source.format {
+        case .csv(let hasHeader, let labelColumn)?:
+            object["header"] = .bool(hasHeader)
+            object["label_column"] = labelColumn.map { .number(Double($0)) }
+        case .rawFloat32(let width)?:
+            object["width"] = .number(Double(width))
+        default:
+            break
+        }
         return .object(object)
     }
 }

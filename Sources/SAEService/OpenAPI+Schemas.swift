@@ -117,7 +117,13 @@ extension OpenAPI {
                 "oneOf": [
                     builtin,
                     form("name", builtin, ["split": ["type": "string", "enum": ["train", "test"]]]),
-                    form("path", ["type": "string", "minLength": 1, "description": "inside the datasets directory"]),
+                    form("path", ["type": "string", "minLength": 1, "description": "inside the datasets directory"], [
+                        "format": ["type": "string", "enum": ["idx", "npy", "csv", "f32"],
+                                   "description": "by the file's extension when absent (.npy, .csv, else idx)"],
+                        "header": ["type": "boolean", "description": "csv: skip the first line"],
+                        "label_column": OpenAPI.integer(0, Int(Int32.max)),
+                        "width": OpenAPI.integer(1, Int(Int32.max)),
+                    ]),
                     form("id", ["type": "string", "pattern": "^[A-Za-z0-9_-]{1,128}$",
                                 "description": "an uploaded dataset"]),
                 ],

@@ -38,4 +38,43 @@ struct DatasetCatalogTests {
         #expect(try catalog.load(DatasetSource(reference: .path("a.csv"), limit: 2), field: "dataset").rows == 2)
         #expect(catalog.cachedFileCount == 1)
     }
+
+    /// A job's `format` reads a CSV with its header and label column, or raw float32 rows, and
+    /// each reading of one file is held apart.
+    @Test func namedFormatsReadHeaderLabelsAndRawFloats() throws {
+        let directory = try Self.directory(writing: "label,x,y\ncat,1,2\ndog,3,4\n")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let floats: [Float] = [1.5, -2, 3.25, 4, 5, 6]
+        try floats.withUnsafeBytes { Data($0) }.write(to: directory.appendingPathComponent("r.bin"))
+        let catalog = DatasetCatalog(datasetsDirectory: directory, fashionMNISTDirectory: directory)
+
+        let csv = DatasetSource(
+            reference: .path("a.csv"), limit: nil, format: .csv(hasHeader: true, labelColumn: 0))
+        let table = try catalog.load(csv, field: "dataset")
+        #expect(table.rows == 2 && table.width == 2 && table.floats(rows: [0, 1]) == [1, 2, 3, 4])
+        let wide = try catalog.load(
+            DatasetSource(reference: .path("r.bin"), limit: nil, format: .rawFloat32(width: 3)), field: "dataset")
+        #expect(wide.rows == 2 && wide.width == 3 && wide.floats(rows: [0, 1]) == floats)
+        let narrow = try catalog.load(
+            DatasetSource(reference: .path("r.bin"), limit: 1, format: .rawFloat32(width: 2)), field: "dataset")
+        #expect(narrow.rows == 1 && narrow.floats(rows: [0]) == [1.5, -2])
+        #expect(catalog.cachedFileCount == 3)
+
+        // Read without the header, the header's text is a bad cell naming its line and column.
+        do {
+            _ = try catalog.load(DatasetSource(reference: .path("a.csv"), limit: nil), field: "dataset")
+            Issue.record("a header read as data loaded")
+        } catch let error as ServiceError {
+            #expect(error.code == "csv_bad_cell" && error.message.contains("a.csv: line 1"), "\(error.message)")
+        }
+        // Rows of four values do not divide 24 bytes: the file, its size and the width are named.
+        do {
+            _ = try catalog.load(
+                DatasetSource(reference: .path("r.bin"), limit: nil, format: .rawFloat32(width: 4)), field: "dataset")
+            Issue.record("24 bytes read as rows of 4 floats")
+        } catch let error as ServiceError {
+            #expect(error.code == "raw_size_mismatch" && error.message.contains("r.bin"), "\(error.message)")
+            #expect(error.message.contains("24"), "\(error.message)")
+        }
+    }
 }

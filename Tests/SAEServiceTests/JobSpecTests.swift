@@ -64,6 +64,40 @@ struct JobSpecTests {
         #expect(try JobSpec.parse(spec.json) == spec)
     }
 
+    @Test func fileFormatOptionsAreReadForPathsAndRoundTrip() throws {
+        let spec = try Self.parse("""
+            {"dataset": {"path": "t.csv", "format": "csv", "header": true, "label_column": 0},
+             "validation": {"path": "v.bin", "format": "f32", "width": 7}}
+            """)
+        #expect(spec.training.format == .csv(hasHeader: true, labelColumn: 0))
+        #expect(spec.validation?.format == .rawFloat32(width: 7))
+        #expect(try JobSpec.parse(spec.json) == spec)
+        let plain = try Self.parse(#"{"dataset": {"path": "t.idx", "format": "idx"}}"#)
+        #expect(plain.training.format == .idx)
+        #expect(try JobSpec.parse(plain.json) == plain)
+        #expect(try Self.parse(#"{"dataset": {"path": "t.csv"}}"#).training.format == nil)
+    }
+
+    @Test(arguments: [
+        (#"{"path": "a.f32", "format": "f32"}"#, "dataset.width", #"is required with format "f32" (values per row)"#),
+        (#"{"path": "a.csv", "header": true}"#, "dataset.format", #"is required with "header""#),
+        (#"{"path": "a.csv", "format": "npy", "header": true}"#, "dataset.header",
+         #"applies only to format "csv", not "npy""#),
+        (#"{"path": "a.csv", "format": "csv", "width": 3}"#, "dataset.width",
+         #"applies only to format "f32", not "csv""#),
+        (#"{"path": "a.csv", "format": "parquet"}"#, "dataset.format", #"must be idx, npy, csv or f32, got "parquet""#),
+        (#"{"name": "fashion-mnist", "format": "idx"}"#, "dataset.format", #"applies only to a file given by "path""#),
+        (#"{"id": "ds_1", "label_column": 1, "format": "csv"}"#, "dataset.format",
+         #"applies only to a file given by "path""#),
+        (#"{"path": "a.csv", "format": "csv", "label_column": -1}"#, "dataset.label_column",
+         "must be between 0 and 2147483647, got -1"),
+    ])
+    func fileFormatOptionsThatDoNotFitAreRefusedNamingTheKey(dataset: String, field: String, message: String) {
+        #expect(throws: ServiceError.invalidField(path: field, message: message)) {
+            try Self.parse(#"{"dataset": "# + dataset + "}")
+        }
+    }
+
     @Test func topKMustNotExceedTheHiddenSize() throws {
         #expect(throws: ServiceError.invalidField(path: "sparsity.k", message: "must be between 1 and 16, got 32")) {
             try Self.parse(#"{"dataset": "fashion-mnist", "model": {"hidden_size": 16}, "sparsity": {"kind": "topk", "k": 32}}"#)
