@@ -85,7 +85,8 @@ extension EventLoop {
             }
             if !framing.isEmpty {
                 // The head alone decides a failed route: answer now instead of reading the body.
-                if let failure = route.errorResponse(method: head.method, path: target.path) {
+                let refusal = route.errorResponse(method: head.method, path: target.path)
+                if let failure = refusal ?? lookup.headCheck?(head.headers) {
                     self.respondAndClose(connection, failure, omitsBody: isHead, now: now)
                     return
                 }

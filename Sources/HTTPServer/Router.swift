@@ -9,6 +9,11 @@ package typealias Handler = @Sendable (HTTPRequest) throws -> HTTPResponse
 /// (`Router.add(runsOnEventLoopWhen:)`). Must itself be cheap and never block.
 package typealias EventLoopCondition = @Sendable (HTTPRequest) -> Bool
 
+/// Answers a request from its header fields alone, before its body is read, or returns nil to
+/// let it go on (`Router.add(refusingBeforeBody:)`). Runs on the event loop: must be cheap and
+/// never block.
+package typealias HeadCheck = @Sendable (HTTPHeaders) -> HTTPResponse?
+
 /// The outcome of looking a request up in a `Router`.
 package enum RouteMatch: Sendable {
     /// A route matched; `parameters` holds the decoded `:name` segments.
@@ -42,6 +47,7 @@ package final class Router: Sendable {
         let maxBodyBytes: Int?
         let eventLoopCondition: EventLoopCondition?
         let spoolsBody: Bool
+        let headCheck: HeadCheck?
         let handler: Handler
     }
 
@@ -54,6 +60,8 @@ package final class Router: Sendable {
         var eventLoopCondition: EventLoopCondition? = nil
         /// Whether the body goes to a file rather than into memory.
         var spoolsBody = false
+        /// The route's answer from the head alone, for a client that awaits `100 Continue`.
+        var headCheck: HeadCheck? = nil
     }
 
     /// The registered routes in the order added; guarded by its own lock.
@@ -86,10 +94,16 @@ package final class Router: Sendable {
     ///     it arrives, instead of holding it in memory; the handler finds it in
     ///     `HTTPRequest.bodyFile` (and `body` empty). For uploads: memory stays bounded by the
     ///     read buffer whatever the body's size.
+    ///   - refusingBeforeBody: for a request that sends `Expect: 100-continue`, asked before
+    ///     `100 Continue` is sent; a response it returns (a missing credential's 401, say) is
+    ///     sent at once and the connection closed, so the client never sends a body that
+    ///     would be refused anyway. Requests without the expectation go to the handler, which
+    ///     must make the same check itself.
     package func add(
         _ method: String, _ pattern: String, maxBodyBytes: Int? = nil,
         runsOnEventLoop: Bool = false, runsOnEventLoopWhen condition: EventLoopCondition? = nil,
-        spoolsBody: Bool = false, _ handler: @escaping Handler
+        spoolsBody: Bool = false, refusingBeforeBody headCheck: HeadCheck? = nil,
+        _ handler: @escaping Handler
     ) {
         precondition((maxBodyBytes ?? 1) > 0, "route \(method) \(pattern): maxBodyBytes must be > 0")
         precondition(pattern.hasPrefix("/"), "route pattern '\(pattern)' must start with '/'")
@@ -105,7 +119,7 @@ package final class Router: Sendable {
         let route = Route(
             method: method, pattern: pattern, segments: segments, maxBodyBytes: maxBodyBytes,
             eventLoopCondition: runsOnEventLoop ? always : condition, spoolsBody: spoolsBody,
-            handler: handler)
+            headCheck: headCheck, handler: handler)
         self.table.withLock { routes in
             precondition(
                 !routes.contains { $0.method == method && $0.segments == segments },
@@ -162,7 +176,7 @@ package final class Router: Sendable {
                 return Lookup(
                     match: .matched(route.handler, parameters: hit.parameters),
                     maxBodyBytes: route.maxBodyBytes, eventLoopCondition: route.eventLoopCondition,
-                    spoolsBody: route.spoolsBody)
+                    spoolsBody: route.spoolsBody, headCheck: route.headCheck)
             }
             var allowed = Set(candidates.map { routes[$0.index].method })
             if allowed.contains("GET") { allowed.insert("HEAD") }

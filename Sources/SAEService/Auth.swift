@@ -25,8 +25,14 @@ package struct BearerAuth: Sendable {
 
     /// Throws `ServiceError.unauthorized` unless the request carries the token (or none is set).
     package func check(_ request: HTTPRequest) throws {
+        try check(request.headers)
+    }
+
+    /// Throws `ServiceError.unauthorized` unless `headers` carry the token (or none is set);
+    /// for a request whose body has not been read yet.
+    package func check(_ headers: HTTPHeaders) throws {
         guard let token else { return }
-        guard let header = request.headers["Authorization"] else {
+        guard let header = headers["Authorization"] else {
             throw ServiceError.unauthorized(tokenGiven: false)
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)

@@ -116,6 +116,19 @@ struct Routes: Sendable {
         }
     }
 
+    /// The 401 a request gets from its head alone when it lacks `auth`'s token; nil when it
+    /// carries it.
+    private static func tokenCheck(_ auth: BearerAuth) -> HeadCheck {
+        { headers in
+            do {
+                try auth.check(headers)
+                return nil
+            } catch {
+                return errorResponse(for: error)
+            }
+        }
+    }
+
     /// Copies every route of `staging` onto `server`, wrapped in the gate.
     private func mount(_ staging: Router, on server: Router) {
         let (auth, metrics, logger) = (service.auth, service.metrics, service.logger)
@@ -136,9 +149,11 @@ struct Routes: Sendable {
             let pattern = route.pattern
             // The liveness probe never blocks, so it answers from the event loop itself.
             let isLiveness = pattern == "/healthz"
+            // A client awaiting `100 Continue` without the token is refused before it sends the body.
+            let headCheck = isProtected && auth.isEnabled ? Self.tokenCheck(auth) : nil
             server.add(route.method, pattern, maxBodyBytes: isUpload ? service.config.maxUploadBytes : nil,
                        runsOnEventLoop: isLiveness, runsOnEventLoopWhen: eventLoopCondition(for: key),
-                       spoolsBody: Self.spooledRoutes.contains(key)) { request in
+                       spoolsBody: Self.spooledRoutes.contains(key), refusingBeforeBody: headCheck) { request in
                 let started = DispatchTime.now().uptimeNanoseconds
                 let response: HTTPResponse
                 do {

@@ -51,6 +51,34 @@ struct ServerExpectTests {
         #expect(client.isClosedByPeer())
     }
 
+    @Test func routeCheckOfTheHeadRefusesBeforeContinue() throws {
+        let server = try TestServer()
+        defer { server.stop() }
+        let refused = try server.client()
+        try refused.send(
+            "POST /guarded HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+        let response = try refused.readResponse()
+        #expect(response.statusLine == "HTTP/1.1 401 Unauthorized")
+        #expect(response.errorCode == "unauthorized")
+        #expect(response.header("Connection") == "close")
+        #expect(refused.isClosedByPeer())
+
+        // With the header, the route's check passes: 100, then the handler's answer.
+        let admitted = try server.client()
+        try admitted.send(
+            "POST /guarded HTTP/1.1\r\nHost: x\r\nX-Key: open\r\nExpect: 100-continue\r\n"
+                + "Content-Length: 4\r\n\r\n")
+        #expect(try admitted.readResponse().statusLine == "HTTP/1.1 100 Continue")
+        try admitted.send("ping")
+        let echoed = try admitted.readResponse()
+        #expect(echoed.statusLine == "HTTP/1.1 200 OK" && echoed.bodyText == "ping")
+
+        // Without the expectation the check is not asked: the handler answers.
+        let plain = try server.client()
+        try plain.send("POST /guarded HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n\r\nping")
+        #expect(try plain.readResponse().statusLine == "HTTP/1.1 200 OK")
+    }
+
     @Test func declaredLengthOverTheLimitIs413AtOnce() throws {
         let server = try TestServer { $0.maxBodyBytes = 1_000 }
         defer { server.stop() }

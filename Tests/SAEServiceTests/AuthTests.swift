@@ -38,6 +38,32 @@ struct AuthTests {
         }
     }
 
+    /// A client that awaits `100 Continue` without the token gets the 401 at once, before it
+    /// sends a body that would be refused; with the token it gets `100 Continue`.
+    @Test func expectContinueWithoutTheTokenIsRefusedBeforeTheBody() throws {
+        try LiveService.run({ $0.authToken = Self.token }) { service in
+            let head = "POST /v1/jobs HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n"
+                + "Content-Type: application/json\r\nContent-Length: 2\r\n"
+            // No body is sent: only an answer from the head can arrive before the timeout.
+            let refused = try TestHTTPClient.parse(
+                TestHTTPClient.exchange(Array((head + "\r\n").utf8), port: service.port, timeoutSeconds: 5))
+            #expect(refused.status == 401)
+            #expect(refused.headers["www-authenticate"] == #"Bearer realm="saed""#)
+            #expect(refused.headers["connection"] == "close")
+            #expect(try RawHTTP.error(refused)["code"] as? String == "unauthorized")
+
+            let wrong = try TestHTTPClient.parse(TestHTTPClient.exchange(
+                Array((head + "Authorization: Bearer nope\r\n\r\n").utf8), port: service.port, timeoutSeconds: 5))
+            #expect(wrong.status == 401)
+
+            let allowed = head + "Authorization: Bearer \(Self.token)\r\nConnection: close\r\n\r\n"
+            let raw = try TestHTTPClient.exchange(Array((allowed + "{}").utf8), port: service.port, timeoutSeconds: 5)
+            let text = String(decoding: raw, as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 "), "\(text.prefix(80))")
+            #expect(!text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 401"))
+        }
+    }
+
     /// The dashboard loads without the token and holds none; it only says one is needed, and
     /// its script sends every request (the event stream and the pictures too) through the one
     /// fetch wrapper that adds the header.

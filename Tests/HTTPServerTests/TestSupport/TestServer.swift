@@ -41,7 +41,8 @@ final class Probe<Value: Sendable>: Sendable {
 /// temporary `spoolDirectory` and answers the file's bytes, with `X-Memory-Body` giving the
 /// in-memory body's length (0 when spooled) and `X-Spool-Directory` whether the file was
 /// there; `GET /loop-if-small` runs on the loop for a query `small`, and it and `GET /loop-thread`
-/// (always on the loop) answer the thread they ran on.
+/// (always on the loop) answer the thread they ran on. `POST /guarded` echoes its body, but a
+/// request awaiting `100 Continue` without `X-Key: open` gets 401 from the head alone.
 final class TestServer {
     let server: HTTPServer
     let port: Int
@@ -200,6 +201,14 @@ extension TestServer {
     fileprivate static func addMoreRoutes(
         to router: Router, isReleased: Probe<Bool>, sawDraining: Probe<Bool>
     ) {
+        // Refused from the head alone (without `X-Key: open`) when the client awaits 100.
+        let guardHead: HeadCheck = { headers in
+            headers["X-Key"] == "open"
+                ? nil : .error(status: 401, code: "unauthorized", message: "X-Key is not open")
+        }
+        router.add("POST", "/guarded", refusingBeforeBody: guardHead) { request in
+            HTTPResponse(status: 200, body: .bytes(request.body))
+        }
         router.add("GET", "/ping", runsOnEventLoop: true) { _ in
             HTTPResponse(status: 200, body: .bytes(Array("pong".utf8)))
         }
