@@ -19,7 +19,6 @@ package struct JobStore: Sendable {
         var record = job
         record.events = []
         record.history = []
-        let epochs = try job.history.map { String(decoding: try JSONEncoder().encode($0), as: UTF8.self) }
         let text = String(decoding: try JSONEncoder().encode(record), as: UTF8.self)
         try database.transaction {
             try database.execute(
@@ -38,10 +37,13 @@ package struct JobStore: Sendable {
             }
             // The history only grows, or is cut back when a job resumes from an earlier epoch.
             try database.execute("DELETE FROM job_epochs WHERE job_id = ? AND epoch > ?",
-                                 [.text(job.id), .integer(Int64(epochs.count))])
+                                 [.text(job.id), .integer(Int64(job.history.count))])
             let storedEpochs = try database.query("SELECT COUNT(*) FROM job_epochs WHERE job_id = ?", [.text(job.id)])
             let firstNew = Int(storedEpochs.first?.first?.integer ?? 0)
-            for (index, text) in epochs.enumerated() where index >= firstNew {
+            // Only the new records are encoded: encoding the whole history at every epoch made
+            // a long job's epochs slower and slower (7,000 epochs in, ~140 ms each).
+            for index in job.history.indices where index >= firstNew {
+                let text = String(decoding: try JSONEncoder().encode(job.history[index]), as: UTF8.self)
                 try database.execute("INSERT INTO job_epochs (job_id, epoch, record) VALUES (?, ?, ?)",
                                      [.text(job.id), .integer(Int64(index + 1)), .text(text)])
             }
