@@ -1,5 +1,6 @@
 import Foundation
 import SAECore
+import Synchronization
 import Testing
 @testable import SAEService
 #if canImport(Glibc)
@@ -67,6 +68,47 @@ struct KillAndResumeTests {
         throw TestClientError("job \(id) did not get there in time")
     }
 
+    /// SIGTERM drains the real daemon: an open event stream ends with the job's return to the
+    /// queue and is closed, and the process exits 0 well within its grace period.
+    @Test func sigtermEndsOpenStreamsWithTheirLastEventAndExitsZero() throws {
+        let directory = try EndToEndTests.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let port = try Self.freePort()
+        let daemon = try Self.launch(dataDirectory: directory, port: port)
+        defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
+        let long = #"{"dataset": {"name": "fashion-mnist", "limit": 500}, "model": {"hidden_size": 8}, "epochs": 100000}"#
+        let id = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: long).json()["id"] as? String)
+        _ = try Self.poll(id, port: port) { ($0["epoch"] as? Int ?? 0) >= 2 }
+
+        // The stream is read to its end on another thread: `exchange` returns once saed closes it.
+        let request = "GET /v1/jobs/\(id)/events HTTP/1.1\r\nHost: x\r\n\r\n"
+        let streamed = StreamedBytes()
+        let reader = Thread {
+            let result = Result { try TestHTTPClient.exchange(Array(request.utf8), port: port, timeoutSeconds: 20) }
+            streamed.value.withLock { $0 = result.mapError { TestClientError("\($0)") } }
+        }
+        reader.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        let signalled = Date()
+        kill(daemon.processIdentifier, SIGTERM)
+        while daemon.isRunning && Date().timeIntervalSince(signalled) < 15 { Thread.sleep(forTimeInterval: 0.05) }
+
+        #expect(!daemon.isRunning, "saed still running 15 s after SIGTERM")
+        #expect(daemon.terminationReason == .exit && daemon.terminationStatus == 0,
+                "saed ended with \(daemon.terminationReason) \(daemon.terminationStatus)")
+        #expect(Date().timeIntervalSince(signalled) < 10, "saed took longer than its grace period")
+        var outcome: Result<[UInt8], TestClientError>?
+        for _ in 0..<100 where outcome == nil {
+            outcome = streamed.value.withLock { $0 }
+            if outcome == nil { Thread.sleep(forTimeInterval: 0.05) }
+        }
+        let raw = try #require(try outcome?.get(), "the event stream did not end")
+        let events = EndToEndTests.parseEvents(try TestHTTPClient.parse(raw).text)
+        #expect(events.contains { $0.event == "epoch" })
+        let last = try #require(events.last)
+        #expect(last.event == "state" && last.data["state"] as? String == "queued", "last event: \(last)")
+    }
+
     @Test func killedMidTrainingTheJobResumesToBitIdenticalWeights() throws {
         #expect(FileManager.default.isExecutableFile(atPath: Self.daemonPath), "build the saed product first")
 
@@ -125,3 +167,9 @@ struct KillAndResumeTests {
         #expect(history?.count == 14)
     }
 }
+
+/// What a reader thread got from an event stream: its bytes, or why it failed.
+private final class StreamedBytes: Sendable {
+    let value = Mutex<Result<[UInt8], TestClientError>?>(nil)
+}
+
