@@ -1,5 +1,8 @@
 import Foundation
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import SAEService
 
 /// Idempotent submission, validation without queueing, pagination, deletion and the
@@ -31,6 +34,65 @@ struct JobAPITests {
             #expect((try conflict.json()["error"] as? [String: Any])?["code"] as? String == "idempotency_conflict")
             #expect(service.jobs.list().count == 1)
         }
+    }
+
+    /// A job's event stream with nothing to say (here, queued behind a long job) carries a
+    /// heartbeat comment every `heartbeat_seconds`, as SSE or, for NDJSON, as blank lines.
+    @Test func idleEventStreamCarriesHeartbeats() throws {
+        try LiveService.run({ $0.heartbeatSeconds = 0.2 }) { service in
+            _ = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob)
+            let waiting = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob)
+            let id = try #require(try waiting.json()["id"] as? String)
+            for (query, heartbeat) in [("", "\n\n: heartbeat\n\n: heartbeat\n\n"), ("?format=ndjson", "}\n\n\n")] {
+                let (head, body) = try Self.read(from: "/v1/jobs/\(id)/events\(query)", port: service.port, seconds: 0.7)
+                #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("Transfer-Encoding: chunked"), "\(head)")
+                #expect(body.contains(#""state":"queued""#), "\(body)")
+                #expect(body.contains(heartbeat), "no heartbeats in \(query): \(body.debugDescription)")
+            }
+        }
+    }
+
+    /// The head and the de-chunked body a GET of `target` brings in `seconds`, for a chunked
+    /// response that does not end by itself.
+    static func read(from target: String, port: Int, seconds: Double) throws -> (head: String, body: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw TestClientError("socket failed") }
+        defer { close(fd) }
+        var timeout = timeval(tv_sec: 0, tv_usec: 100_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        guard connected == 0 else { throw TestClientError("connect to port \(port) failed") }
+        let request = Array("GET \(target) HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        guard request.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == request.count
+        else { throw TestClientError("send failed") }
+        var received: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let count = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if count == 0 { break }
+            if count > 0 { received.append(contentsOf: buffer[0..<count]) }
+        }
+        let text = String(decoding: received, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return (text, "") }
+        // Chunks: a hexadecimal size line, that many bytes, CRLF; a partial last one is dropped.
+        var rest = Substring(text[split.upperBound...])
+        var body = ""
+        while let line = rest.range(of: "\r\n"), let size = Int(rest[..<line.lowerBound], radix: 16),
+              rest.utf8.count >= rest.utf8.distance(from: rest.startIndex, to: line.upperBound) + size + 2 {
+            let data = rest[line.upperBound...].utf8.prefix(size)
+            body += String(decoding: data, as: UTF8.self)
+            rest = rest[rest.utf8.index(line.upperBound, offsetBy: size + 2)...]
+        }
+        return (String(text[..<split.lowerBound]), body)
     }
 
     @Test func validateChecksWithoutQueueing() throws {
