@@ -23,6 +23,8 @@ package struct ServiceConfig: Sendable, Equatable {
     /// estimated from the sizes); a larger job is refused rather than exhausting the machine.
     package var maxTrainingMemoryBytes = 8 << 30
     package var maxHeaderBytes = 16_384
+    /// The longest request-target (path and query) accepted; longer ones get 414.
+    package var maxTargetLength = 8_192
     package var maxBodyBytes = 64 << 20
     /// The largest body of `POST /v1/datasets` and `POST /v1/models`; held in memory whole.
     package var maxUploadBytes = 256 << 20
@@ -92,6 +94,7 @@ package struct ServiceConfig: Sendable, Equatable {
         config.authTokenFile = try nonEmpty("auth_token_file") ?? config.authTokenFile
         if var limits = try reader.object("limits") {
             config.maxHeaderBytes = try limits.integer("max_header_bytes", in: 1024...1 << 20) ?? config.maxHeaderBytes
+            config.maxTargetLength = try limits.integer("max_target_length", in: 256...1 << 20) ?? config.maxTargetLength
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes
             config.maxUploadBytes = try limits.integer("max_upload_bytes", in: 1024...1 << 34) ?? config.maxUploadBytes
             config.headerTimeoutSeconds = try limits.number("header_timeout_seconds", in: Self.timeoutRange) ?? config.headerTimeoutSeconds
@@ -151,6 +154,7 @@ package struct ServiceConfig: Sendable, Equatable {
         server.host = host
         server.port = port
         server.maxHeaderBytes = maxHeaderBytes
+        server.maxTargetLength = maxTargetLength
         server.maxBodyBytes = maxBodyBytes
         server.headerTimeoutSeconds = headerTimeoutSeconds
         server.bodyTimeoutSeconds = bodyTimeoutSeconds

@@ -72,6 +72,28 @@ struct ServiceConfigTests {
         #expect(fine.serverConfiguration.bodyTimeoutSeconds == 3600)
     }
 
+    /// `limits.max_target_length` reaches the server: a target one byte over it is 414 naming
+    /// the limit, one at it is routed; out of range it is refused naming the key.
+    @Test func targetLengthLimitIsReadFromTheConfigAndReachesTheServer() throws {
+        let config = try ServiceConfig.parse(JSONValue.parse(Array(#"{"limits": {"max_target_length": 300}}"#.utf8)))
+        #expect(config.maxTargetLength == 300 && config.serverConfiguration.maxTargetLength == 300)
+        #expect(try ServiceConfig.parse(JSONValue.parse(Array("{}".utf8))).serverConfiguration.maxTargetLength == 8_192)
+        #expect(throws: ServiceError.invalidField(
+            path: "limits.max_target_length", message: "must be between 256 and 1048576, got 10")) {
+            try ServiceConfig.parse(JSONValue.parse(Array(#"{"limits": {"max_target_length": 10}}"#.utf8)))
+        }
+
+        try LiveService.run({ $0.maxTargetLength = 300 }) { service in
+            let prefix = "/v1/jobs?limit=1&x="
+            let atLimit = prefix + String(repeating: "a", count: 300 - prefix.utf8.count)
+            #expect(atLimit.utf8.count == 300)
+            #expect(try TestHTTPClient.request("GET", atLimit, port: service.port).status != 414)
+            let over = try TestHTTPClient.request("GET", atLimit + "a", port: service.port)
+            #expect(over.status == 414)
+            #expect(try RawHTTP.error(over)["message"] as? String == "request target exceeds the limit of 300 bytes")
+        }
+    }
+
     @Test func uploadLimitsAreReadFromTheConfigAndReachTheServer() throws {
         let text = #"{"limits": {"max_upload_bytes": 2048, "body_timeout_seconds": 90}}"#
         let config = try ServiceConfig.parse(JSONValue.parse(Array(text.utf8)))
