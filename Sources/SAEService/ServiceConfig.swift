@@ -94,7 +94,8 @@ package struct ServiceConfig: Sendable, Equatable {
         config.authTokenFile = try nonEmpty("auth_token_file") ?? config.authTokenFile
         if var limits = try reader.object("limits") {
             config.maxHeaderBytes = try limits.integer("max_header_bytes", in: 1024...1 << 20) ?? config.maxHeaderBytes
-            config.maxTargetLength = try limits.integer("max_target_length", in: 256...1 << 20) ?? config.maxTargetLength
+            config.maxTargetLength =
+                try limits.integer("max_target_length", in: 256...1 << 20) ?? config.maxTargetLength
             config.maxBodyBytes = try limits.integer("max_body_bytes", in: 1024...1 << 34) ?? config.maxBodyBytes
             config.maxUploadBytes = try limits.integer("max_upload_bytes", in: 1024...1 << 34) ?? config.maxUploadBytes
             config.headerTimeoutSeconds = try limits.number("header_timeout_seconds", in: Self.timeoutRange) ?? config.headerTimeoutSeconds

@@ -44,7 +44,8 @@ struct JobAPITests {
             let waiting = try TestHTTPClient.request("POST", "/v1/jobs", port: service.port, body: Self.longJob)
             let id = try #require(try waiting.json()["id"] as? String)
             for (query, heartbeat) in [("", "\n\n: heartbeat\n\n: heartbeat\n\n"), ("?format=ndjson", "}\n\n\n")] {
-                let (head, body) = try Self.read(from: "/v1/jobs/\(id)/events\(query)", port: service.port, seconds: 0.7)
+                let target = "/v1/jobs/\(id)/events\(query)"
+                let (head, body) = try Self.read(from: target, port: service.port, seconds: 0.7)
                 #expect(head.hasPrefix("HTTP/1.1 200 OK\r\n") && head.contains("Transfer-Encoding: chunked"), "\(head)")
                 #expect(body.contains(#""state":"queued""#), "\(body)")
                 #expect(body.contains(heartbeat), "no heartbeats in \(query): \(body.debugDescription)")

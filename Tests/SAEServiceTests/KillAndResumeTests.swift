@@ -76,8 +76,9 @@ struct KillAndResumeTests {
         let port = try Self.freePort()
         let daemon = try Self.launch(dataDirectory: directory, port: port)
         defer { if daemon.isRunning { kill(daemon.processIdentifier, SIGKILL) } }
-        let long = #"{"dataset": {"name": "fashion-mnist", "limit": 500}, "model": {"hidden_size": 8}, "epochs": 100000}"#
-        let id = try #require(try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: long).json()["id"] as? String)
+        let long = #"{"dataset": {"name": "fashion-mnist", "limit": 500}, "epochs": 100000}"#
+        let submitted = try TestHTTPClient.request("POST", "/v1/jobs", port: port, body: long)
+        let id = try #require(try submitted.json()["id"] as? String)
         _ = try Self.poll(id, port: port) { ($0["epoch"] as? Int ?? 0) >= 2 }
 
         // The stream is read to its end on another thread: `exchange` returns once saed closes it.
