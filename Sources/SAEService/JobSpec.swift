@@ -153,20 +153,16 @@ package struct JobSpec: Sendable, Equatable {
         let id = try reader.string("id")
         let split = try reader.string("split")
         let limit = try reader.integer("limit", in: 1...Int(Int32.max))
-        let format = try parseFileFormat(&reader, path: path)
+        let format = try parseFileFormat(&reader, path: path, isFile: file != nil)
         try reader.rejectUnknownFields()
         if split != nil && name == nil {
             throw ServiceError.invalidField(path: "\(path).split", message: "applies only to a named dataset")
-        }
-        if let format, file == nil {
-            throw ServiceError.invalidField(
-                path: "\(path).\(format.key)", message: "applies only to a file given by \"path\"")
         }
         switch (name, file, id) {
         case (let name?, nil, nil):
             return DatasetSource(reference: try builtin(name, split: split ?? defaultSplit, path: path), limit: limit)
         case (nil, let file?, nil):
-            return DatasetSource(reference: .path(file), limit: limit, format: format?.format)
+            return DatasetSource(reference: .path(file), limit: limit, format: format)
         case (nil, nil, let id?):
             let id = try ResourceID.checked(id, field: "\(path).id")
             return DatasetSource(reference: .uploaded(id: id), limit: limit)
@@ -176,11 +172,12 @@ package struct JobSpec: Sendable, Equatable {
     }
 
     /// A path's `format` and the options that go with it: `header` and `label_column` for
-    /// `csv`, `width` (required) for `f32`. Returns nil when none is given, with the first key
-    /// given, for an error that names it when the dataset is not a path.
+    /// `csv`, `width` (required) for `f32`; nil when none is given. When the dataset is not a
+    /// file (`isFile` false) the first key given is refused as such, before the format's own
+    /// rules, which would name a key the dataset cannot take anyway.
     private static func parseFileFormat(
-        _ reader: inout JSONObjectReader, path: String
-    ) throws -> (format: FileFormat, key: String)? {
+        _ reader: inout JSONObjectReader, path: String, isFile: Bool
+    ) throws -> FileFormat? {
         let name = try reader.string("format")
         let hasHeader = try reader.bool("header")
         let labelColumn = try reader.integer("label_column", in: 0...Int(Int32.max))
@@ -188,6 +185,9 @@ package struct JobSpec: Sendable, Equatable {
         let given = [("format", name != nil), ("header", hasHeader != nil),
                      ("label_column", labelColumn != nil), ("width", width != nil)]
         guard let key = given.first(where: \.1)?.0 else { return nil }
+        guard isFile else {
+            throw ServiceError.invalidField(path: "\(path).\(key)", message: "applies only to a file given by \"path\"")
+        }
         guard let name else {
             throw ServiceError.invalidField(path: "\(path).format", message: "is required with \"\(key)\"")
         }
@@ -202,15 +202,15 @@ package struct JobSpec: Sendable, Equatable {
         try refuse("label_column", unless: labelColumn == nil || name == "csv")
         try refuse("width", unless: width == nil || name == "f32")
         switch name {
-        case "idx": return (.idx, key)
-        case "npy": return (.npy, key)
-        case "csv": return (.csv(hasHeader: hasHeader ?? false, labelColumn: labelColumn), key)
+        case "idx": return .idx
+        case "npy": return .npy
+        case "csv": return .csv(hasHeader: hasHeader ?? false, labelColumn: labelColumn)
         case "f32":
             guard let width else {
                 throw ServiceError.invalidField(
                     path: "\(path).width", message: "is required with format \"f32\" (values per row)")
             }
-            return (.rawFloat32(width: width), key)
+            return .rawFloat32(width: width)
         default:
             throw ServiceError.invalidField(
                 path: "\(path).format", message: "must be idx, npy, csv or f32, got \"\(name)\"")

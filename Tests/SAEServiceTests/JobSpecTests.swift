@@ -91,6 +91,11 @@ struct JobSpecTests {
          #"applies only to a file given by "path""#),
         (#"{"path": "a.csv", "format": "csv", "label_column": -1}"#, "dataset.label_column",
          "must be between 0 and 2147483647, got -1"),
+        // Off a path the keys are refused as such, before the rules of the format they name.
+        (#"{"name": "fashion-mnist", "width": 5}"#, "dataset.width", #"applies only to a file given by "path""#),
+        (#"{"name": "fashion-mnist", "format": "f32"}"#, "dataset.format", #"applies only to a file given by "path""#),
+        (#"{"id": "ds_1", "format": "parquet"}"#, "dataset.format", #"applies only to a file given by "path""#),
+        (#"{"id": "ds_1", "header": true}"#, "dataset.header", #"applies only to a file given by "path""#),
     ])
     func fileFormatOptionsThatDoNotFitAreRefusedNamingTheKey(dataset: String, field: String, message: String) {
         #expect(throws: ServiceError.invalidField(path: field, message: message)) {
