@@ -10,12 +10,21 @@ import Synchronization
 package final class DatasetCatalog: Sendable {
     private let datasetsDirectory: URL
     private let fashionMNISTDirectory: URL
-    /// Loaded files by resolved path (and, after a `|`, the format they were read in when the
-    /// job named one), each with the size and modification time it was read
-    /// at; guarded by its own mutex. Loads happen outside the lock. An entry lives until the
-    /// daemon stops, its file changes (the next load replaces it) or, for an upload, the
-    /// upload is deleted.
-    private let cache = Mutex<[String: (stamp: String, dataset: Dataset)]>([:])
+    /// Loaded files by resolved path, each with the format it was read in and the size and
+    /// modification time it was read at; guarded by its own mutex. Loads happen outside the
+    /// lock. A file has one entry: reading it in another format (another width, header or
+    /// label column) replaces it, so the rows held are bounded by the files, not by the
+    /// readings clients ask for. An entry lives until the daemon stops, its file changes or is
+    /// read another way (the next load replaces it) or, for an upload, the upload is deleted.
+    private let cache = Mutex<[String: CachedFile]>([:])
+
+    /// One file's rows and what they were read from.
+    private struct CachedFile: Sendable {
+        /// The file's size and modification time when it was read.
+        var stamp: String
+        var format: FileFormat
+        var dataset: Dataset
+    }
 
     package init(datasetsDirectory: URL, fashionMNISTDirectory: URL) {
         self.datasetsDirectory = datasetsDirectory
@@ -36,23 +45,24 @@ package final class DatasetCatalog: Sendable {
         let attributes = try? FileManager.default.attributesOfItem(atPath: url.path)
         let modified = (attributes?[.modificationDate] as? Date)?.timeIntervalSince1970 ?? 0
         let stamp = "\((attributes?[.size] as? NSNumber)?.intValue ?? -1)|\(modified)"
-        // The same file read another way (with a header, as float32) is another table.
-        let key = source.format.map { "\(url.path)|\($0)" } ?? url.path
-        if let cached = cache.withLock({ $0[key] }), cached.stamp == stamp {
+        // The same file read another way (with a header, as float32) is another table; it
+        // replaces the one held.
+        let format = source.format ?? Self.defaultFormat(of: url)
+        if let cached = cache.withLock({ $0[url.path] }), cached.stamp == stamp, cached.format == format {
             return source.limit.map { cached.dataset.prefix($0) } ?? cached.dataset
         }
         let dataset: Dataset
         do {
-            dataset = try Self.read(url, format: source.format)
+            dataset = try Self.read(url, format: format)
         } catch let error as DataError {
             throw ServiceError.datasetUnreadable(code: error.code, field: field, message: "\(field): \(error.message)")
         }
-        cache.withLock { $0[key] = (stamp, dataset) }
+        cache.withLock { $0[url.path] = CachedFile(stamp: stamp, format: format, dataset: dataset) }
         return source.limit.map { dataset.prefix($0) } ?? dataset
     }
 
-    private static func read(_ url: URL, format: FileFormat?) throws -> Dataset {
-        switch format ?? defaultFormat(of: url) {
+    private static func read(_ url: URL, format: FileFormat) throws -> Dataset {
+        switch format {
         case .npy: try NPY.load(contentsOf: url)
         case .csv(let hasHeader, let labelColumn):
             try CSVData.load(contentsOf: url, hasHeader: hasHeader, labelColumn: labelColumn)
