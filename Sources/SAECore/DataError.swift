@@ -181,8 +181,8 @@ extension DataError {
         case .npyBadHeader(let file, let offset, let reason):
             "\(file): bad NPY header at byte \(offset): \(reason)."
         case .npyUnsupportedDtype(let file, let found):
-            "\(file): unsupported NPY dtype \(found); expected one of f2 f4 f8 i1 i2 i4 i8 "
-                + "u1 u2 u4 u8."
+            "\(file): unsupported NPY dtype \(Self.shown(found)); expected one of f2 f4 f8 i1 i2 "
+                + "i4 i8 u1 u2 u4 u8."
         case .npyFortranOrder(let file):
             "\(file): the NPY array is stored in Fortran (column-major) order; "
                 + "expected fortran_order False (save a C-contiguous copy)."
@@ -195,7 +195,8 @@ extension DataError {
         case .csvRaggedRow(let file, let line, let expected, let found):
             "\(file): line \(line) has \(found) columns; expected \(expected) like the first row."
         case .csvBadCell(let file, let line, let column, let found):
-            "\(file): line \(line), column \(column): expected a number, found '\(found)'."
+            "\(file): line \(line), column \(column): expected a number, "
+                + "found \(Self.shown(found, quote: "'"))."
         case .csvBadLabelColumn(let file, let labelColumn, let columns):
             "\(file): label column \(labelColumn) is outside the row; "
                 + "expected an index in 0..<\(columns)."
@@ -221,7 +222,18 @@ extension DataError {
         } else if let byteOffset {
             place += " (byte \(byteOffset))"
         }
-        return "\(file): \(place): expected a finite number, found \(found)."
+        return "\(file): \(place): expected a finite number, found \(shown(found))."
+    }
+
+    /// The longest text from the file that a message quotes whole, in characters.
+    static let shownCharacters = 40
+
+    /// `text` as a message quotes it: whole up to ``shownCharacters``, else its start and its
+    /// length, so that a cell or header value of any size (a binary file read as CSV is one
+    /// cell of megabytes) keeps the message to a line.
+    private static func shown(_ text: String, quote: String = "") -> String {
+        guard text.count > shownCharacters else { return quote + text + quote }
+        return "\(quote)\(text.prefix(shownCharacters))…\(quote) (\(text.count) characters)"
     }
 
     private static func hex(_ bytes: [UInt8]) -> String {

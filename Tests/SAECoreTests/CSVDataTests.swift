@@ -79,6 +79,34 @@ struct CSVDataTests {
         #expect(error?.message == "words.csv: line 2, column 2: expected a number, found 'four'.")
     }
 
+    /// A cell of any length (a binary file read as CSV is one line of megabytes) is quoted by
+    /// its first 40 characters and its length, so the message stays a line.
+    @Test func aLongBadCellIsQuotedByItsStartAndLength() throws {
+        let cell = "x" + String(repeating: "y", count: 9_999)
+        let url = try writeScratchFile("1,\(cell)\n", named: "long.csv")
+        defer { removeScratchFile(url) }
+
+        let error = #expect(throws: DataError.self) { try CSVData.load(contentsOf: url) }
+        #expect(error == .csvBadCell(file: "long.csv", line: 1, column: 2, found: cell))
+        let start = "x" + String(repeating: "y", count: 39)
+        #expect(
+            error?.message
+                == "long.csv: line 1, column 2: expected a number, found '\(start)…' (10000 characters).")
+    }
+
+    @Test func aLongNonFiniteCellIsQuotedByItsStartAndLength() throws {
+        let cell = "1" + String(repeating: "0", count: 4_999)
+        let url = try writeScratchFile("\(cell)\n", named: "huge.csv")
+        defer { removeScratchFile(url) }
+
+        let error = #expect(throws: DataError.self) { try CSVData.load(contentsOf: url) }
+        #expect(error?.code == "non_finite_value")
+        let start = "1" + String(repeating: "0", count: 39)
+        #expect(
+            error?.message
+                == "huge.csv: line 1, column 1: expected a finite number, found \(start)… (5000 characters).")
+    }
+
     @Test func emptyCellIsABadCell() throws {
         let url = try writeScratchFile("1,,3\n", named: "hole.csv")
         defer { removeScratchFile(url) }

@@ -166,6 +166,12 @@ struct NPYTests {
                 "npy_fortran_order", "Fortran"
             ),
             (npyFile(descr: "<c8", shape: "(2, 3)", data: six), "npy_unsupported_dtype", "'<c8'"),
+            // A dtype string of any length is quoted by its start and length.
+            (
+                npyFile(descr: "<" + String(repeating: "f", count: 2_000), shape: "(2, 3)", data: six),
+                "npy_unsupported_dtype",
+                "dtype '<\(String(repeating: "f", count: 38))… (2003 characters); expected one of"
+            ),
             (
                 npyFile(descr: "<f4", shape: "(2, 3)", data: Array(six.dropLast(3))),
                 "npy_truncated",
