@@ -97,8 +97,20 @@ package struct HTTPHeaders: Sendable, Sequence, ExpressibleByDictionaryLiteral {
 
 extension String {
     /// Whether the two strings are equal when ASCII letters are compared without case.
+    ///
+    /// Header names are looked up several times per request, so native strings are compared
+    /// over their contiguous bytes, equal bytes first; others go character by character.
     func equalsIgnoringASCIICase(_ other: String) -> Bool {
         guard self.utf8.count == other.utf8.count else { return false }
+        let compared = self.utf8.withContiguousStorageIfAvailable { left in
+            other.utf8.withContiguousStorageIfAvailable { right in
+                for index in left.indices where left[index] != right[index] {
+                    guard left[index].asciiLowercased == right[index].asciiLowercased else { return false }
+                }
+                return true
+            }
+        }
+        if let compared = compared ?? nil { return compared }
         return zip(self.utf8, other.utf8).allSatisfy { $0.asciiLowercased == $1.asciiLowercased }
     }
 }

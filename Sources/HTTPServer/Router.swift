@@ -194,14 +194,18 @@ package final class Router: Sendable {
     /// The parameters `pattern` captures from `segments`, or nil when it does not match.
     private static func bind(_ pattern: [Segment], to segments: [String]) -> [String: String]? {
         guard pattern.count == segments.count else { return nil }
-        var parameters: [String: String] = [:]
+        // Every route of the path's length is tried on every request, and most fail on a
+        // literal after a parameter (`/v1/models/:id/weights` for an encode): the dictionary
+        // is built only once the whole pattern matched.
         for (part, segment) in zip(pattern, segments) {
             switch part {
             case .literal(let text): guard text == segment else { return nil }
-            case .parameter(let name):
-                guard !segment.isEmpty else { return nil }
-                parameters[name] = segment
+            case .parameter: guard !segment.isEmpty else { return nil }
             }
+        }
+        var parameters: [String: String] = [:]
+        for (part, segment) in zip(pattern, segments) {
+            if case .parameter(let name) = part { parameters[name] = segment }
         }
         return parameters
     }

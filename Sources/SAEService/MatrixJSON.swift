@@ -87,7 +87,10 @@ package enum MatrixJSON {
         if value == 0 {
             out.append(UInt8(ascii: "0"))
         } else {
-            out.append(contentsOf: value.description.utf8)
+            // A float's description is a small string, stored inline: its bytes are copied
+            // straight from it, without the generic per-character append.
+            var text = value.description
+            text.withUTF8 { out.append(contentsOf: $0) }
         }
     }
 }
@@ -175,25 +178,39 @@ extension MatrixJSON {
 
         mutating func parseRow(_ row: Int, into values: inout [Float]) throws {
             index += 1  // '['
+            // The row's slots, filled in place. A row of another length is refused below, so
+            // slots it leaves unfilled are never read.
+            let rowStart = values.count
+            values.append(contentsOf: repeatElement(0, count: width))
             var count = 0
             skipSpace()
             if peek() != UInt8(ascii: "]") {
                 while true {
                     skipSpace()
-                    // The path is only spelt out for an error: building it per value would
-                    // cost more than parsing the value.
-                    guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
-                        let value = try parseOtherValue()
-                        throw ServiceError.invalidField(
-                            path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
+                    let taken =
+                        count < width
+                        ? values.withUnsafeMutableBufferPointer { slots in
+                            // safe: the row's slots were appended above, so the buffer is not empty
+                            readPlainValues(into: slots.baseAddress! + rowStart + count, capacity: width - count)
+                        } : 0
+                    if taken > 0 {
+                        count += taken
+                    } else {
+                        // The path is only spelt out for an error: building it per value would
+                        // cost more than parsing the value.
+                        guard let next = peek(), next == UInt8(ascii: "-") || (next >= 48 && next <= 57) else {
+                            let value = try parseOtherValue()
+                            throw ServiceError.invalidField(
+                                path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
+                        }
+                        let number = try parsePlainNumber() ?? parseNumber()
+                        guard number.isFinite else {
+                            throw ServiceError.invalidField(
+                                path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
+                        }
+                        if count < width { values[rowStart + count] = number }
+                        count += 1
                     }
-                    let number = try parsePlainNumber() ?? parseNumber()
-                    guard number.isFinite else {
-                        throw ServiceError.invalidField(
-                            path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
-                    }
-                    if count < width { values.append(number) }
-                    count += 1
                     skipSpace()
                     if peek() == UInt8(ascii: ",") { index += 1; continue }
                     break
@@ -203,6 +220,33 @@ extension MatrixJSON {
             guard count == width else {
                 throw ServiceError.invalidField(path: "\(field)[\(row)]", message: "expected \(width) values, got \(count)")
             }
+        }
+
+        /// Reads values while they come as plain numbers (`plainNumber`) separated by bare
+        /// commas, the usual shape of a row, into `slots`, at most `capacity` of them; returns
+        /// how many it read, with `index` just past the last. It stops before a comma that is
+        /// not followed by a plain number, and takes nothing when the first value is not one:
+        /// spaces, exponents, long or malformed numbers and the row's end are left to the
+        /// per-value path, which then reads or reports them as it would have anyway.
+        ///
+        /// Each value and comma taken here is one that path would have taken, with the same
+        /// float, in one tight loop over local state.
+        mutating func readPlainValues(into slots: UnsafeMutablePointer<Float>, capacity: Int) -> Int {
+            guard let base = bytes.baseAddress, let first = Self.plainNumber(base, end: bytes.count, at: index) else {
+                return 0
+            }
+            let end = bytes.count
+            slots[0] = first.value
+            var position = first.end
+            var taken = 1
+            while taken < capacity, position < end, base[position] == UInt8(ascii: ","),
+                  let next = Self.plainNumber(base, end: end, at: position + 1) {
+                slots[taken] = next.value
+                position = next.end
+                taken += 1
+            }
+            index = position
+            return taken
         }
 
         /// A JSON number, checked against the grammar and rounded to the nearest float.
@@ -256,25 +300,45 @@ extension MatrixJSON {
             }
         }
 
+        /// The plain number at `index` (see `plainNumber`), moving past it; nil, with nothing
+        /// consumed, for anything else (which `parseNumber` then reads or reports).
+        mutating func parsePlainNumber() -> Float? {
+            guard let base = bytes.baseAddress, let number = Self.plainNumber(base, end: bytes.count, at: index) else {
+                return nil
+            }
+            index = number.end
+            return number.value
+        }
+
         /// The common shape of number, `-?digits(.digits)?` with at most 18 digits and no
-        /// exponent, read in one tight pass over the bytes; nil, with nothing consumed, for
-        /// anything else (which `parseNumber` then reads or reports).
+        /// exponent, read in one tight pass over the bytes from `start`: its float and the
+        /// index just past it; nil for anything else.
         ///
         /// Such a number is an integer below 10^18 times 10^-(fraction digits). When the
         /// integer fits in 53 bits and there are at most 22 fraction digits, this gives the
         /// float `DecimalScan` gives, by the same arithmetic: the correctly rounded float.
         @inline(__always)
-        mutating func parsePlainNumber() -> Float? {
-            guard let base = bytes.baseAddress else { return nil }
-            let end = bytes.count
-            var position = index
+        static func plainNumber(
+            _ base: UnsafePointer<UInt8>, end: Int, at start: Int
+        ) -> (value: Float, end: Int)? {
+            var position = start
             let isNegative = position < end && base[position] == UInt8(ascii: "-")
             if isNegative { position += 1 }
-            var significand: UInt64 = 0
-            let integerStart = position
-            var digits = scanDigitRun(base, end: end, at: &position, into: &significand)
-            // `0` followed by digits is not JSON; `parseNumber` reports it.
-            guard digits > 0, digits == 1 || base[integerStart] != UInt8(ascii: "0") else { return nil }
+            guard position < end, case let first = base[position] &- 48, first < 10 else { return nil }
+            var significand: UInt64
+            var digits: Int
+            if position + 1 < end && base[position + 1] &- 48 >= 10 {
+                // One integer digit, as in most values of a normalized row: no run to scan.
+                significand = UInt64(first)
+                digits = 1
+                position += 1
+            } else {
+                significand = 0
+                let integerStart = position
+                digits = scanDigitRun(base, end: end, at: &position, into: &significand)
+                // `0` followed by digits is not JSON; `parseNumber` reports it.
+                guard digits == 1 || base[integerStart] != UInt8(ascii: "0") else { return nil }
+            }
             var fractionDigits = 0
             if position < end && base[position] == UInt8(ascii: ".") {
                 position += 1
@@ -285,14 +349,18 @@ extension MatrixJSON {
             // Beyond 18 digits the significand may have wrapped; `parseNumber` reads it.
             guard digits <= 18, significand <= 1 << 53, fractionDigits <= 22 else { return nil }
             if position < end && (base[position] | 0x20) == UInt8(ascii: "e") { return nil }
-            index = position
+            if significand <= 1 << 24 && fractionDigits <= 10 {
+                // Both operands are exact floats, so one float division rounds correctly.
+                let value = Float(significand) / DecimalScan.floatPowerOfTen(fractionDigits)
+                return (isNegative ? -value : value, position)
+            }
             var value = Double(significand)
             if fractionDigits > 0 && significand != 0 {
                 value =
                     DecimalScan.nearlyExactProduct(value, exponent: -fractionDigits)
                     ?? value / DecimalScan.powerOfTen(UInt(fractionDigits))
             }
-            return isNegative ? -Float(value) : Float(value)
+            return (isNegative ? -Float(value) : Float(value), position)
         }
 
         /// Appends the run of ASCII digits at `position` to `significand` (which wraps past
@@ -304,7 +372,7 @@ extension MatrixJSON {
         /// it, which lie past the run's end. The run's digits then combine pairwise, in three
         /// multiplications, into one number.
         @inline(__always)
-        func scanDigitRun(
+        static func scanDigitRun(
             _ base: UnsafePointer<UInt8>, end: Int, at position: inout Int, into significand: inout UInt64
         ) -> Int {
             let start = position
@@ -535,6 +603,24 @@ struct DecimalScan {
         case 20: 1e-20
         case 21: 1e-21
         default: 1e-22
+        }
+    }
+
+    /// 10^`power` for `power` in 0...10, each exact in a float (5^10 < 2^24).
+    @inline(__always)
+    static func floatPowerOfTen(_ power: Int) -> Float {
+        switch power {
+        case 0: 1
+        case 1: 1e1
+        case 2: 1e2
+        case 3: 1e3
+        case 4: 1e4
+        case 5: 1e5
+        case 6: 1e6
+        case 7: 1e7
+        case 8: 1e8
+        case 9: 1e9
+        default: 1e10
         }
     }
 

@@ -124,6 +124,48 @@ struct MatrixJSONTests {
         }
     }
 
+    /// Rows written without spaces, read by the loop over comma-separated plain numbers, give
+    /// `strtof`'s floats, including either side of 2^24 (where the one float division gives
+    /// way to the double path) and up to 10 fraction digits.
+    @Test func compactRowsMatchStrtofAcrossTheFloatDivisionLimit() throws {
+        var texts = ["16777216", "16777217", "1.6777216", "1.6777217", "-0.16777215", "0.0000000001",
+                     "0.1234567891", "9.999999999", "0", "-0", "0.0", "7", "-7.5", "123456.7",
+                     "0.33333334", "1677721.6", "16777216.1"]
+        var generator = SeededGenerator(seed: 11)
+        for _ in 0..<3_000 {
+            let fraction = Int.random(in: 1...10, using: &generator)
+            let integer = Int.random(in: 0...99_999, using: &generator)
+            let digits = (0..<fraction).map { _ in String(Int.random(in: 0...9, using: &generator)) }.joined()
+            texts.append((Bool.random(using: &generator) ? "-" : "") + "\(integer).\(digits)")
+        }
+        let body = try Self.parse(#"{"inputs":[["# + texts.joined(separator: ",") + "]]}", width: texts.count)
+        for (index, text) in texts.enumerated() {
+            #expect(body.values[index].bitPattern == strtof(text, nil).bitPattern, "\(text)")
+        }
+    }
+
+    /// The same faults in compact rows, where values are read many at a time: each is still
+    /// named at its row and column or its byte.
+    @Test(arguments: [
+        (#"{"inputs":[[1,2,3,4]]}"#, "inputs[0]", "expected 3 values, got 4"),
+        (#"{"inputs":[[1,2,3],[4,5]]}"#, "inputs[1]", "expected 3 values, got 2"),
+        (#"{"inputs":[[1,2,"3"]]}"#, "inputs[0][2]", "must be a number, got a string"),
+        (#"{"inputs":[[1,2,1e39]]}"#, "inputs[0][2]", "must be finite"),
+        (#"{"inputs":[[1,2,]]}"#, "(body)", "a value was expected at byte 16"),
+        (#"{"inputs":[[1,02,3]]}"#, "(body)", "a number has a leading zero at byte 14"),
+        (#"{"inputs":[[1,2.,3]]}"#, "(body)", "a number has no digits after '.' at byte 16"),
+        (#"{"inputs":[[1,2,3x]]}"#, "(body)", "expected ',' or ']' in inputs[0] at byte 17"),
+    ])
+    func compactRowFaultsNameTheirPlace(body: String, path: String, message: String) throws {
+        do {
+            let parsed = try Self.parse(body)
+            Issue.record("accepted \(body) as \(parsed.values)")
+        } catch let error as ServiceError {
+            if path != "(body)" { #expect(error.field == path) }
+            #expect(error.message.contains(message), "message: \(error.message)")
+        }
+    }
+
     /// JSON forbids leading zeros (`01`, `-00.5`); the fast path refused them no more than the
     /// general parser accepts them. Each is malformed JSON at the number's first byte.
     @Test(arguments: ["01", "-01", "00", "00.5", "-00.5", "0123456789", "007e1"])
