@@ -11,7 +11,8 @@ struct BenchArguments: Sendable {
     var shape: BenchShape?
     /// Epochs per shape; the first is a warm-up, the median of the rest is reported.
     var epochs = 3
-    /// OpenBLAS threads, or nil to keep its default (`OPENBLAS_NUM_THREADS`, else one per core).
+    /// Threads (``BLAS/threadCount``), or nil to keep the default (`OPENBLAS_NUM_THREADS`, else
+    /// one per core).
     var threads: Int?
     var seed: UInt64 = 1
     /// The gzip IDX file of training images.

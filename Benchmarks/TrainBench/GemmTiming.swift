@@ -17,7 +17,8 @@ import SAECore
 // product whole but the other four only over the kept latents: 2·N·D·H + 8·N·D·k.
 //
 // The time these products take inside an epoch is measured by replaying them: the same calls
-// (shapes, transposes, `beta`) in the same order as the trainer's dense path, on buffers of the
+// (shapes, transposes, `beta`, through `BLAS.gemm`, so cut in the same two parts on the same
+// two threads) in the same order as the trainer's dense path, on buffers of the
 // same sizes, timed call by call for three epochs' worth of batches. Each product's median
 // call time, times the calls an epoch makes, estimates its share of the epoch; subtracting
 // the sum from the epoch time gives the time spent outside the products. The replay's buffers

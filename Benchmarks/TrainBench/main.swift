@@ -30,7 +30,7 @@ func runOneShape(_ shape: BenchShape, arguments: BenchArguments) throws {
     print(
         "saed-bench \(shape.name): hidden \(shape.hiddenSize), batch \(shape.batchSize), "
             + "\(shape.recipe), seed \(arguments.seed), \(arguments.epochs) epochs, "
-            + "\(threads) OpenBLAS threads")
+            + "\(threads) threads")
     let result = try runShape(shape, arguments: arguments)
     result.printReport()
 }

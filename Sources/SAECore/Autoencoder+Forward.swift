@@ -63,17 +63,29 @@ extension Autoencoder {
 
     /// Copies the `width` values at `bias` into each of `rows` rows at `matrix`.
     ///
-    /// From 16,384 values the columns are cut in four parts shared by both cores
-    /// (``SplitWorker``). OpenBLAS's threads split a row-major product's columns, the second
-    /// thread taking the later ones; on an idle machine the worker, which takes the later
-    /// parts, fills them, so its core already holds those lines when that thread adds to them.
+    /// From 16,384 values the work is shared by both cores (``SplitWorker``), cut as
+    /// ``BLAS/gemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)`` cuts the product that then
+    /// adds to these rows: in two parts of the rows, or in four parts of the columns (the
+    /// worker, which takes parts from the back, gets the later half). On an idle machine each
+    /// core then fills the lines it goes on to add to, and already holds them in its cache.
     private static func broadcast(
         _ bias: UnsafePointer<Float>,
         width: Int,
         into matrix: UnsafeMutablePointer<Float>,
         rows: Int
     ) {
-        let parts = width >= 64 && rows * width >= 16_384 ? 4 : 1
+        let isShared = rows * width >= 16_384
+        if isShared, BLAS.splitsRows(m: rows, n: width) {
+            SplitWorker.run(parts: 2) { part in
+                let range = SplitWorker.range(
+                    of: part, in: 2, covering: rows, alignment: BLAS.splitAlignment)
+                for row in range {
+                    (matrix + row * width).update(from: bias, count: width)
+                }
+            }
+            return
+        }
+        let parts = isShared && width >= 64 ? 4 : 1
         SplitWorker.run(parts: parts) { part in
             // Parts start on 16-float (64-byte) boundaries within the row.
             let columns = SplitWorker.range(of: part, in: parts, covering: width, alignment: 16)

@@ -4,7 +4,7 @@ import Dispatch
 ///
 /// Each chunk computes exactly what the serial loop computes for its iterations, in the same
 /// order, so results never depend on the number of threads or on scheduling. The thread count
-/// follows OpenBLAS's (``BLAS/threadCount``), so `OPENBLAS_NUM_THREADS=1` makes all of
+/// is ``BLAS/threadCount``, OpenBLAS's at start-up, so `OPENBLAS_NUM_THREADS=1` makes all of
 /// training single-threaded. Every chunk runs with subnormals flushed to zero, as the training
 /// thread does, so a value is computed the same way whichever thread computes it.
 enum Parallel {

@@ -7,20 +7,20 @@ import Synchronization
 
 /// A second thread that stays ready to share a training pass with the training thread.
 ///
-/// A training step at 784 → 128 and batch 64 takes about half a millisecond, and its passes
-/// outside the matrix products (gathering the batch, the loss pass, Adam) take tens of
-/// microseconds each: waking a Dispatch worker for each would cost about as much as it saves.
-/// This thread instead spins (yielding the core at each turn, so OpenBLAS's own waiting thread
-/// and other processes still run) while work keeps coming, and parks after
-/// ``idleNanoseconds`` without any.
+/// A training step at 784 → 128 and batch 64 takes about a millisecond; each of its matrix
+/// products (see ``BLAS/gemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)``) and its passes
+/// outside them (gathering the batch, the loss pass, Adam) take tens to hundreds of
+/// microseconds: waking a Dispatch worker for each would cost about as much as it saves.
+/// This thread instead spins (yielding the core at each turn, so other processes still run)
+/// while work keeps coming, and parks after ``idleNanoseconds`` without any.
 ///
 /// A job is cut by its caller into a fixed number of parts. The calling thread takes parts
 /// from the front (0, 1, …) and the worker from the back, so on an idle machine each core gets
 /// the same parts at every step and keeps their data in its cache. Either thread takes what
 /// the other has not started: a worker without a core (a loaded machine) holds up at most the
 /// one part it is running. Every part computes the same values whichever thread runs it, and
-/// all run on the calling thread, in order, when another caller holds the worker or OpenBLAS
-/// is limited to one thread (`OPENBLAS_NUM_THREADS=1` keeps all of training on one core).
+/// all run on the calling thread, in order, when another caller holds the worker or
+/// ``BLAS/threadCount`` is 1 (`OPENBLAS_NUM_THREADS=1` keeps all of training on one core).
 /// Results therefore never depend on scheduling.
 ///
 /// @unchecked Sendable: `job` and `partCount` are written by the caller holding `isHeld`

@@ -1,3 +1,4 @@
+import Dispatch
 import SAECore
 import Testing
 
@@ -29,6 +30,11 @@ struct BLASTests {
         Shape(transposeA: false, transposeB: false, m: 1, n: 1, k: 1, alpha: 1, beta: 0),
         Shape(transposeA: false, transposeB: false, m: 64, n: 32, k: 20, alpha: 0.5, beta: 1),
         Shape(transposeA: true, transposeB: false, m: 20, n: 12, k: 64, alpha: -2, beta: 0.25),
+        // Large enough to be cut in two: by rows (the second part shorter), then by columns.
+        Shape(transposeA: false, transposeB: true, m: 70, n: 130, k: 40, alpha: 1, beta: 1),
+        Shape(transposeA: true, transposeB: false, m: 70, n: 130, k: 40, alpha: 1, beta: 0),
+        Shape(transposeA: false, transposeB: false, m: 20, n: 200, k: 80, alpha: 1, beta: 0.5),
+        Shape(transposeA: true, transposeB: true, m: 20, n: 200, k: 80, alpha: -1, beta: 0),
     ]
 
     @Test(arguments: shapes)
@@ -111,6 +117,40 @@ struct BLASTests {
         #expect(blocks(640) == [320, 320])
         #expect(blocks(641) == [320, 160, 161])
         #expect(blocks(1000) == [320, 320, 184, 176])
+    }
+
+    /// Products cut in two give the same floats whether the worker thread takes a part or
+    /// the caller runs both (as it does while another caller holds the worker), and OpenBLAS
+    /// called from several threads at once gives each the floats of a lone call.
+    @Test func splitProductsAreTheSameFromConcurrentCallers() {
+        let (m, n, k) = (96, 784, 64)
+        var generator = SeededGenerator(seed: 5)
+        let a = (0..<k * m).map { _ in generator.nextUnitFloat() - 0.5 }
+        let b = (0..<k * n).map { _ in generator.nextUnitFloat() - 0.5 }
+        let product: @Sendable (UnsafeMutablePointer<Float>) -> Void = { c in
+            a.withUnsafeBufferPointer { a in
+                b.withUnsafeBufferPointer { b in
+                    BLAS.gemm(
+                        transposeA: true, transposeB: false, m: m, n: n, k: k,
+                        a: a.baseAddress!, b: b.baseAddress!, c: c)
+                }
+            }
+        }
+        var alone = [Float](repeating: 0, count: m * n)
+        alone.withUnsafeMutableBufferPointer { product($0.baseAddress!) }
+
+        let callers = 4
+        // Each caller writes its own m × n block.
+        nonisolated(unsafe) let results = UnsafeMutablePointer<Float>.allocate(
+            capacity: callers * m * n)
+        defer { results.deallocate() }
+        DispatchQueue.concurrentPerform(iterations: callers) { caller in
+            for _ in 0..<50 { product(results + caller * m * n) }
+        }
+        for caller in 0..<callers {
+            let got = UnsafeBufferPointer(start: results + caller * m * n, count: m * n)
+            #expect(got.map(\.bitPattern) == alone.map(\.bitPattern), "caller \(caller)")
+        }
     }
 
     @Test func betaZeroIgnoresNaNInOutput() {
