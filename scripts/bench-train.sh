@@ -154,7 +154,7 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
         if (!(key in best) || s < best[key]) {
             best[key] = s
             rss[key] = f["peak_rss_kib"] / 1024
-            outside[key] = ("outside_fraction" in f) ? 100 * f["outside_fraction"] : -1
+            outside[key] = 100 * f["outside_fraction"]
             dense[key] = f["dense_ratio"]
             if (f["sgemm_gflops"] > 0) share[key] = 100 * f["epoch_gflops"] / f["sgemm_gflops"]
         }
@@ -179,19 +179,16 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
             }
             spent = sprintf("%.1f%% %s", outside[s], mark(outside[s] < 20))
             reached = sprintf("%.0f%%", share[s])
-            if (outside[s] < 0) {
-                spent = "sparse*"
-                reached = "-"
-                notes = notes sprintf("\n    %s: %.2f", shapes[i], dense[s])
-            }
+            if (dense[s] != "") notes = notes sprintf("\n    %s: %.2f", shapes[i], dense[s])
             printf format, shapes[i], timing(s), torchTime, ratio, sprintf("%.1f", rss[s]), \
                 torchRSS, memory, spent, reached
         }
-        print "outside<20%: the share of the saed epoch spent outside the five dense products"
+        print "outside<20%: the share of the saed epoch spent outside the matrix products (dense"
+        print "  sgemm and the sparse products over a top-k or sparse ReLU code), timed in the epoch"
         print "sgemm: dense-equivalent GFLOP/s of the saed epoch over the best sgemm rate measured"
         if (notes != "") {
-            print "* top-k: the trainer skips the zeros of the code, so the replayed dense products"
-            print "  are a yardstick, not a part of the epoch. saed epoch / dense products:" notes
+            print "saed epoch / the five dense products replayed alone (below 1: skipping the"
+            print "  code's zeros beat the dense products):" notes
         }
     }' "$results"
 echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg)"

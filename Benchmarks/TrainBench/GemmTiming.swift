@@ -16,14 +16,15 @@ import SAECore
 // Top-k codes have only k non-zero latents per row; a sparsity-aware step needs the encode
 // product whole but the other four only over the kept latents: 2·N·D·H + 8·N·D·k.
 //
-// The time these products take inside an epoch is measured by replaying them: the same calls
-// (shapes, transposes, `beta`, through `BLAS.gemm`, so cut in the same two parts on the same
-// two threads) in the same order as the trainer's dense path, on buffers of the
-// same sizes, timed call by call for three epochs' worth of batches. Each product's median
-// call time, times the calls an epoch makes, estimates its share of the epoch; subtracting
-// the sum from the epoch time gives the time spent outside the products. The replay's buffers
-// stay warm in cache between calls, which training's other passes do not allow, so the
-// estimate leans low and any slowdown of the products from a cold cache counts as outside.
+// The time spent outside the products is timed in the epochs themselves (`ProductClock`
+// counts the wall time inside every dense and sparse product). Beside it, the five dense
+// products are replayed alone, as a yardstick of what a dense epoch's products cost: the same
+// calls (shapes, transposes, `beta`, through `BLAS.gemm`, so cut in the same two parts on the
+// same two threads) in the same order as the trainer's dense path, on buffers of the same
+// sizes, timed call by call for three epochs' worth of batches; each product's median call
+// time, times the calls an epoch makes. The replay's buffers stay warm in cache between
+// calls, which training's other passes do not allow, so it leans low. When the trainer skips
+// the code's zeros (top-k, or a sparse ReLU code) an epoch can beat it.
 // sgemm's speed does not depend on the values (no zero skipping; subnormals cannot arise from
 // the small values used), so the buffers hold arbitrary data. The replay mirrors
 // TrainingWorkspace's calls as of this writing: when those change, change

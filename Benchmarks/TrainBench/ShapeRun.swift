@@ -9,6 +9,8 @@ struct ShapeResult {
     var threads: Int
     /// Wall seconds of each epoch, first (warm-up) included.
     var epochSeconds: [Double]
+    /// Wall seconds each epoch spent inside matrix products, dense or sparse (``ProductClock``).
+    var productSeconds: [Double]
     /// The last epoch's record, for a sanity check of the losses against torch.
     var lastRecord: EpochRecord
     var residentAfterLoadKiB: Int?
@@ -21,6 +23,13 @@ struct ShapeResult {
     /// The median over the epochs after the first (the only epoch when there is one).
     var secondsPerEpoch: Double {
         median(epochSeconds.count > 1 ? Array(epochSeconds.dropFirst()) : epochSeconds)
+    }
+
+    /// The share of an epoch spent outside the matrix products, as measured in the epochs
+    /// themselves: the median over the epochs after the first, like ``secondsPerEpoch``.
+    var outsideFraction: Double {
+        let shares = zip(epochSeconds, productSeconds).map { 1 - $1 / $0 }
+        return median(shares.count > 1 ? Array(shares.dropFirst()) : shares)
     }
 
     var flops: Double {
@@ -48,16 +57,19 @@ func runShape(_ shape: BenchShape, arguments: BenchArguments) throws -> ShapeRes
     let trainer = try Trainer(model: model, options: options, training: data, validation: nil)
 
     var epochSeconds: [Double] = []
+    var productSeconds: [Double] = []
     var lastRecord: EpochRecord?
     for epoch in 1...arguments.epochs {
         var record: EpochRecord?
         let cpuBefore = ProcessMemory.cpuSeconds
+        ProductClock.start()
         let seconds = try timedThrowing { record = try trainer.trainEpoch() }
+        productSeconds.append(ProductClock.stop())
         let cpuSeconds = ProcessMemory.cpuSeconds - cpuBefore
         guard let record else { throw BenchArgumentError(message: "epoch \(epoch) stopped") }
         epochSeconds.append(seconds)
         lastRecord = record
-        printEpoch(record, seconds: seconds, cpuSeconds: cpuSeconds)
+        printEpoch(record, seconds: seconds, cpuSeconds: cpuSeconds, productSeconds: productSeconds[epoch - 1])
     }
     let peak = ProcessMemory.peakResidentKiB
 
@@ -70,7 +82,7 @@ func runShape(_ shape: BenchShape, arguments: BenchArguments) throws -> ShapeRes
             batchSize: shape.batchSize)
     return ShapeResult(
         shape: shape, inputSize: data.width, rows: data.rows, threads: BLAS.threadCount,
-        epochSeconds: epochSeconds, lastRecord: lastRecord!,  // safe: epochs ≥ 1 ran
+        epochSeconds: epochSeconds, productSeconds: productSeconds, lastRecord: lastRecord!,  // safe: epochs ≥ 1 ran
         residentAfterLoadKiB: residentAfterLoad, peakResidentKiB: peak, sgemm: sgemm,
         products: products)
 }
@@ -84,11 +96,14 @@ private func timedThrowing(_ body: () throws -> Void) throws -> Double {
 
 /// Prints an epoch's figures; the CPU seconds of all threads beside the wall time show how
 /// much of it went to waiting (below) or to a second core (above).
-private func printEpoch(_ record: EpochRecord, seconds: Double, cpuSeconds: Double) {
+private func printEpoch(
+    _ record: EpochRecord, seconds: Double, cpuSeconds: Double, productSeconds: Double
+) {
     print(
         String(
             format:
-                "  epoch %d: %.3f s (CPU %.3f s), loss %.5f (reconstruction %.5f), L0 %.1f, dead %d",
-            record.epoch, seconds, cpuSeconds, record.loss, record.reconstruction, record.l0,
-            record.deadCount))
+                "  epoch %d: %.3f s (CPU %.3f s, products %.3f s), loss %.5f (reconstruction "
+                + "%.5f), L0 %.1f, dead %d",
+            record.epoch, seconds, cpuSeconds, productSeconds, record.loss,
+            record.reconstruction, record.l0, record.deadCount))
 }

@@ -31,6 +31,26 @@ package enum BLAS {
         beta: Float = 0,
         c: UnsafeMutablePointer<Float>
     ) {
+        ProductClock.timing {
+            untimedGemm(
+                transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
+                a: a, b: b, beta: beta, c: c)
+        }
+    }
+
+    /// ``gemm(transposeA:transposeB:m:n:k:alpha:a:b:beta:c:)`` without the clock.
+    private static func untimedGemm(
+        transposeA: Bool,
+        transposeB: Bool,
+        m: Int,
+        n: Int,
+        k: Int,
+        alpha: Float,
+        a: UnsafePointer<Float>,
+        b: UnsafePointer<Float>,
+        beta: Float,
+        c: UnsafeMutablePointer<Float>
+    ) {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative gemm size \(m)×\(n)×\(k)")
         precondition(max(m, n, k) <= Int(Int32.max), "gemm size \(m)×\(n)×\(k) overflows Int32")
         if m == 0 || n == 0 { return }

@@ -114,6 +114,18 @@ enum SparseProducts {
         width: Int,
         addingInto out: UnsafeMutablePointer<Float>
     ) {
+        ProductClock.timing {
+            multiplyRows(sparse, rows: rows, by: w, width: width, addingInto: out)
+        }
+    }
+
+    private static func multiplyRows(
+        _ sparse: SparseRows,
+        rows: Int,
+        by w: UnsafePointer<Float>,
+        width: Int,
+        addingInto out: UnsafeMutablePointer<Float>
+    ) {
         let work = max(sparse.count(rows: rows) * width, 1)
         let minimumRows = max(1, rows * (1 << 18) / work)
         Parallel.forEachChunk(of: rows, minimumChunk: minimumRows) { chunk in
@@ -149,6 +161,18 @@ enum SparseProducts {
         pattern s: SparseColumns,
         into gradients: UnsafeMutablePointer<Float>
     ) {
+        ProductClock.timing {
+            maskedDots(m, transposing: w, width: width, pattern: s, into: gradients)
+        }
+    }
+
+    private static func maskedDots(
+        _ m: UnsafePointer<Float>,
+        transposing w: UnsafePointer<Float>,
+        width: Int,
+        pattern s: SparseColumns,
+        into gradients: UnsafeMutablePointer<Float>
+    ) {
         forEachLatentChunk(s, width: width) { latents in
             for j in latents {
                 let row = w + j * width
@@ -175,6 +199,21 @@ enum SparseProducts {
     /// `W[j] = Σ_e weights[e] · M[r]` over latent j's entries (`Sᵀ · M`, `H × D`), or added to
     /// `W[j]` when `isAccumulating`. A latent with no entry gets a zero row (or keeps its row).
     static func transposedProduct(
+        pattern s: SparseColumns,
+        weights: UnsafePointer<Float>,
+        times m: UnsafePointer<Float>,
+        width: Int,
+        into w: UnsafeMutablePointer<Float>,
+        isAccumulating: Bool
+    ) {
+        ProductClock.timing {
+            sumLatentRows(
+                pattern: s, weights: weights, times: m, width: width, into: w,
+                isAccumulating: isAccumulating)
+        }
+    }
+
+    private static func sumLatentRows(
         pattern s: SparseColumns,
         weights: UnsafePointer<Float>,
         times m: UnsafePointer<Float>,

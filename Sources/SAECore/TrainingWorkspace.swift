@@ -9,6 +9,13 @@
 // kept latents' rows of W_dec, dW_dec and dW_encᵀ are summed latent by latent over the rows
 // that kept each latent, and ∂loss/∂h is computed only where a latent was kept. Only the
 // encoder's forward product stays dense.
+//
+// A ReLU code trained with L1 or no penalty is skipped the same way, batch by batch, when few
+// enough of its entries are positive: where h = 0 the ReLU's slope is 0 and L1's gradient
+// sign(0)·w is 0, so nothing flows through a zero, exactly as with a dropped latent. Such a
+// code is dense at initialisation (about half its entries positive) and turns sparse as the
+// penalty works; each batch takes the dense or the sparse products by its own count of
+// positive entries, so the choice depends on the data alone and repeats exactly.
 
 /// What the loss is made of, resolved from the model and the training options.
 struct Objective: Sendable {
@@ -86,11 +93,21 @@ final class TrainingWorkspace {
     /// it ran on the last training batch's code; nil otherwise.
     private var passActiveCount: (rows: Int, count: Int)?
 
+    /// Whether a ReLU code's zeros may be skipped like dropped latents (see the file's
+    /// comment): ReLU, no selection, and an L1 penalty or none.
+    let skipsZeroCode: Bool
+    /// Whether the last ``lossAndGradients`` call took the sparse products.
+    private(set) var tookSparseProducts = false
+
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
     /// products beat OpenBLAS's dense ones (measured at 784 → 1024, batch 256, two cores).
     static let sparseDivisor = 6
+    /// ``sparseDivisor``, or 0 to keep every product dense (tests compare the two).
+    let sparseLimitDivisor: Int
 
-    init(config: AutoencoderConfig, objective: Objective, capacity: Int) {
+    /// Buffers for batches of up to `capacity` rows; `usesSparseProducts` false keeps every
+    /// product dense, whatever the code.
+    init(config: AutoencoderConfig, objective: Objective, capacity: Int, usesSparseProducts: Bool = true) {
         precondition(capacity > 0, "a workspace needs room for at least one row")
         self.config = config
         self.objective = objective
@@ -99,8 +116,14 @@ final class TrainingWorkspace {
         let (d, h) = (config.inputSize, config.hiddenSize)
         let codeCount = capacity * h
         let outputCount = capacity * d
+        skipsZeroCode =
+            config.activation == .relu && !objective.selection.isSelective
+            && (objective.sparsity.kind == .l1 || objective.sparsity.kind == .none)
+        sparseLimitDivisor = usesSparseProducts ? Self.sparseDivisor : 0
         let isSelective = objective.selection.isSelective
             || config.inferenceSelection.isSelective
+        // Room to list every entry of the code, for any pass that may skip its zeros.
+        let listsCode = isSelective || config.activation == .relu
 
         code = .zeroed(codeCount)
         output = .zeroed(outputCount)
@@ -112,10 +135,9 @@ final class TrainingWorkspace {
         centered = config.subtractsDecoderBias ? .zeroed(outputCount) : nil
         let hasAuxiliary = objective.sparsity.hasAuxiliaryLoss
         preActivation = hasAuxiliary ? .zeroed(codeCount) : nil
-        kept = SparseRows.allocate(rows: capacity, capacity: isSelective ? codeCount : 0)
-        keptByLatent = SparseColumns.allocate(
-            hiddenSize: h, capacity: isSelective ? codeCount : 0)
-        keptGradients = .zeroed(isSelective ? codeCount : 1)
+        kept = SparseRows.allocate(rows: capacity, capacity: listsCode ? codeCount : 0)
+        keptByLatent = SparseColumns.allocate(hiddenSize: h, capacity: listsCode ? codeCount : 0)
+        keptGradients = .zeroed(listsCode ? codeCount : 1)
         columnLargest = .zeroed(h)
         auxiliary =
             hasAuxiliary
@@ -163,8 +185,12 @@ final class TrainingWorkspace {
         let selection = objective.selection
         passActiveCount = nil
         let input = encode(x: x, rows: rows, p: p, selection: selection, isTraining: true)
-        let isSparse = selection.keptPerRow != nil && indexKept(rows: rows, fromMask: true)
-        isKeptIndexCurrent = selection.keptPerRow != nil
+        let isSparse =
+            if selection.keptPerRow != nil { indexKept(rows: rows, fromMask: true) }
+            else if skipsZeroCode { indexNonZero(rows: rows) }
+            else { false }
+        isKeptIndexCurrent = selection.keptPerRow != nil || isSparse
+        tookSparseProducts = isSparse
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
 
         // Loss, ∂loss/∂logits and db_dec = Σ_rows ∂loss/∂logits. Only AuxK reads the
@@ -231,9 +257,8 @@ final class TrainingWorkspace {
         isKeptIndexCurrent = false
         passActiveCount = nil
         _ = encode(x: x, rows: rows, p: p, selection: selection, isTraining: false)
-        let isSparse =
-            selection.isSelective && kept.capacity >= rows * hidden
-            && indexKept(rows: rows, fromMask: false)
+        let skipsZeros = selection.isSelective || config.activation == .relu
+        let isSparse = skipsZeros && kept.capacity >= rows * hidden && indexNonZero(rows: rows)
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
             logits: output, target: x, rows: rows, width: d,
@@ -292,9 +317,28 @@ extension TrainingWorkspace {
         if fromMask, case .batchTopK = objective.selection {
             smallestKeptActivation = smallest.isFinite ? smallest : nil
         }
-        guard count * Self.sparseDivisor <= rows * hidden else { return false }
+        guard sparseLimitDivisor > 0, count * sparseLimitDivisor <= rows * hidden else { return false }
         keptByLatent.fill(from: kept, rows: rows)
         return true
+    }
+
+    /// Lists the non-zero entries of the code in ``kept`` when they are few enough for the
+    /// sparse products, and returns whether they were. Counts them first, eight lanes at a
+    /// time, so that a dense code costs one quick sweep and no listing.
+    private func indexNonZero(rows: Int) -> Bool {
+        let total = rows * config.hiddenSize
+        var counts = SIMD8<Int32>()
+        var i = 0
+        while i < total {
+            let lanes = min(Lanes.scalarCount, total - i)
+            let y = Lanes.load(code + i, count: lanes)
+            counts &+= SIMD8<Int32>().replacing(with: 1, where: y .!= 0)
+            i += lanes
+        }
+        guard sparseLimitDivisor > 0, Int(counts.wrappedSum()) * sparseLimitDivisor <= total else {
+            return false
+        }
+        return indexKept(rows: rows, fromMask: false)
     }
 
     private func decodeLogits(rows: Int, p: ParameterPointers, isSparse: Bool) {
@@ -347,14 +391,25 @@ extension TrainingWorkspace {
     ) -> Double {
         let hidden = config.hiddenSize
         let activation = config.activation
-        if isSparse {
-            // k-sparse kinds carry no penalty; dropped latents have no entry at all.
-            for e in 0..<keptByLatent.count {
-                keptGradients[e] *= activation.slope(atOutput: keptByLatent.values[e])
-            }
-            return 0
-        }
         let sparsity = objective.sparsity
+        if isSparse {
+            // Dropped latents and zeros have no entry at all. Only a ReLU code skipped by its
+            // zeros can carry a penalty, L1, whose gradient w·sign(h) is added before the slope
+            // as in the dense pass.
+            let weight: Float? =
+                sparsity.kind == .l1 ? (sparsity.reduction == .sum ? beta : beta / Float(rows)) : nil
+            var absoluteSum = 0.0
+            for e in 0..<keptByLatent.count {
+                let h = keptByLatent.values[e]
+                var dz = keptGradients[e]
+                if let weight {
+                    dz += weight * (h > 0 ? 1 : h < 0 ? -1 : 0)
+                    absoluteSum += Double(abs(h))
+                }
+                keptGradients[e] = dz * activation.slope(atOutput: h)
+            }
+            return weight.map { Double($0) * absoluteSum } ?? 0
+        }
         var l1Weight: Float?
         var penalty = 0.0
         switch sparsity.kind {

@@ -9,7 +9,9 @@ import Testing
 /// top-k, batch top-k, each k-sparse kind with and without AuxK), reconstruction loss, tied
 /// weights and unit-norm decoder rows is checked; subtracting `b_dec` and Ng's weight decay
 /// alternate across the cases, and the decoder activation rotates. Each k-sparse case runs
-/// twice: with 6 latents (dense products) and with 32 (sparse products).
+/// twice: with 6 latents (dense products) and with 32 (sparse products). So does each ReLU
+/// case with L1 or no penalty: the second time with 32 latents whose biases leave one code
+/// entry in ten positive, which the trainer skips the zeros of (sparse products).
 ///
 /// Tolerance: |analytic − numeric| ≤ 2e-5 + 1e-3·|numeric| per parameter. The analytic side
 /// runs in `Float`, whose rounding (~1e-7 relative) dominates; the step h = 1e-6 in `Double`
@@ -28,6 +30,9 @@ struct AutoencoderGradientTests {
         var threshold: Float?
         /// 6 latents take the dense products; 32 with k ≤ 3 take the sparse ones.
         var hiddenSize = 6
+        /// Whether the encoder biases are lowered so that a ReLU code is sparse enough for the
+        /// products that skip its zeros (`Autoencoder.withSparseCode`).
+        var hasSparseCode = false
 
         var config: AutoencoderConfig {
             AutoencoderConfig(
@@ -56,6 +61,7 @@ struct AutoencoderGradientTests {
             if subtractsDecoderBias { text += " −b_dec" }
             if l2Weights > 0 { text += " l2" }
             if hiddenSize != 6 { text += " H=\(hiddenSize)" }
+            if hasSparseCode { text += " sparse code" }
             return text
         }
     }
@@ -95,6 +101,10 @@ struct AutoencoderGradientTests {
                             if sparsity.isKSparse {
                                 testCase.hiddenSize = 32
                                 cases.append(testCase)
+                            } else if activation == .relu, sparsity.kind != .kl {
+                                testCase.hiddenSize = 32
+                                testCase.hasSparseCode = true
+                                cases.append(testCase)
                             }
                         }
                     }
@@ -114,6 +124,8 @@ struct AutoencoderGradientTests {
         #expect(Self.cases.contains { $0.hiddenSize == 32 && $0.sparsity.auxK > 0 })
         #expect(Self.cases.contains { $0.hasTiedWeights && $0.normalizesDecoderRows })
         #expect(Self.cases.contains { $0.sparsity.auxK > 0 && $0.subtractsDecoderBias })
+        #expect(Self.cases.contains { $0.hasSparseCode && $0.hasTiedWeights && $0.sparsity.kind == .l1 })
+        #expect(Self.cases.contains { $0.hasSparseCode && $0.subtractsDecoderBias })
     }
 
     @Test(arguments: cases)
@@ -125,6 +137,12 @@ struct AutoencoderGradientTests {
         if testCase.normalizesDecoderRows { model = model.withUnitDecoderRows() }
         var generator = SeededGenerator(seed: 12)
         let batch = (0..<rows * config.inputSize).map { _ in generator.nextUnitFloat() }
+        if testCase.hasSparseCode {
+            model = model.withSparseCode(for: batch, rows: rows)
+            let positive = model.encode(batch, rows: rows).count { $0 > 0 }
+            #expect(positive * 6 <= rows * config.hiddenSize, "\(positive) positive entries")
+            #expect(positive > 0)
+        }
         // Latents 1, 3 and 5 count as dead for AuxK.
         let dead = (0..<config.hiddenSize).map { $0 % 2 == 1 }
         let deadLatents = options.sparsity.auxK > 0 ? dead : nil
@@ -240,6 +258,25 @@ struct AutoencoderGradientTests {
 }
 
 extension Autoencoder {
+    /// A copy whose encoder biases leave each even latent positive for the one row of `batch`
+    /// where its pre-activation is largest, and each odd latent positive for none: one code
+    /// entry in ten at five rows, with every pre-activation at least 1e-4 from ReLU's kink.
+    func withSparseCode(for batch: [Float], rows: Int) -> Autoencoder {
+        var linear = self
+        linear.config.activation = .identity
+        let z = linear.encode(batch, rows: rows)
+        var copy = self
+        let h = config.hiddenSize
+        for j in 0..<h {
+            let column = (0..<rows).map { z[$0 * h + j] }.sorted(by: >)
+            let cut = j % 2 == 1 ? column[0] + 0.1 : (column[0] + column[1]) / 2
+            copy.bEnc[j] -= cut
+            let shifted = column.map { $0 - cut }
+            precondition(shifted.allSatisfy { abs($0) >= 1e-4 }, "latent \(j) sits on the kink")
+        }
+        return copy
+    }
+
     /// A copy whose encoder keeps `topK` latents.
     func with(topK: Int?) -> Autoencoder {
         var copy = self
