@@ -14,7 +14,7 @@
 # With --torch it also creates .venv-bench, installs CPU PyTorch and numpy from PyPI into it
 # when they are missing (TORCH_SPEC overrides the torch requirement), runs
 # Benchmarks/torch_bench.py on the same shapes with the same thread count, and prints the two
-# side by side against issue 3's targets. --repeat N runs every measurement N times,
+# side by side against the targets. --repeat N runs every measurement N times,
 # alternating saed and torch, and reports the fastest run of each (with the slowest beside it,
 # as a measure of noise). On a shared machine, --wait-idle P holds each run until the CPUs were
 # at least P% idle over 3 s (giving up after 5 minutes, and saying so). A benchmark: it prints
@@ -188,7 +188,7 @@ awk -F'\t' -v order="$shapes" -v torch="$with_torch" '
         print "sgemm: dense-equivalent GFLOP/s of the saed epoch over the best sgemm rate measured"
         if (notes != "") {
             print "saed epoch / the five dense products replayed alone (below 1: skipping the"
-            print "  code's zeros beat the dense products):" notes
+            print "  zeros of the code beat the dense products):" notes
         }
     }' "$results"
 echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg)"
