@@ -257,7 +257,7 @@ struct ModelFilesTests {
         let model = makeModel(AutoencoderConfig(inputSize: 3, hiddenSize: 2))
         let cases: [Normalization?] = [
             Normalization(kind: .standardize, mean: [0.1 + 0.2, -3.25e38, 0],
-                          standardDeviation: [1e-45, 1.0 / 3.0, 255]),
+                          standardDeviation: [Float.leastNonzeroMagnitude, 1.0 / 3.0, 255]),
             .unit, Normalization.none, nil,
         ]
         for (index, normalization) in cases.enumerated() {
