@@ -63,7 +63,13 @@ func runShape(_ shape: BenchShape, arguments: BenchArguments) throws -> ShapeRes
         var record: EpochRecord?
         let cpuBefore = ProcessMemory.cpuSeconds
         ProductClock.start()
-        let seconds = try timedThrowing { record = try trainer.trainEpoch() }
+        let seconds: Double
+        do {
+            seconds = try timedThrowing { record = try trainer.trainEpoch() }
+        } catch {
+            _ = ProductClock.stop()
+            throw error
+        }
         productSeconds.append(ProductClock.stop())
         let cpuSeconds = ProcessMemory.cpuSeconds - cpuBefore
         guard let record else { throw BenchArgumentError(message: "epoch \(epoch) stopped") }

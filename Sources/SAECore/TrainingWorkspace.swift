@@ -96,7 +96,7 @@ final class TrainingWorkspace {
     /// Whether a ReLU code's zeros may be skipped like dropped latents (see the file's
     /// comment): ReLU, no selection, and an L1 penalty or none.
     let skipsZeroCode: Bool
-    /// Whether the last ``lossAndGradients`` call took the sparse products.
+    /// Whether the last ``lossAndGradients`` or ``evaluate`` call took the sparse products.
     private(set) var tookSparseProducts = false
 
     /// The most kept entries, as a fraction `1/sparseDivisor` of B × H, for which the sparse
@@ -104,6 +104,9 @@ final class TrainingWorkspace {
     static let sparseDivisor = 6
     /// ``sparseDivisor``, or 0 to keep every product dense (tests compare the two).
     let sparseLimitDivisor: Int
+    /// The bytes of the buffers allocated here, within a few hundred bytes: what a job's memory
+    /// estimate must cover for its batch.
+    let allocatedBytes: Int
 
     /// Buffers for batches of up to `capacity` rows; `usesSparseProducts` false keeps every
     /// product dense, whatever the code.
@@ -122,8 +125,9 @@ final class TrainingWorkspace {
         sparseLimitDivisor = usesSparseProducts ? Self.sparseDivisor : 0
         let isSelective = objective.selection.isSelective
             || config.inferenceSelection.isSelective
-        // Room to list every entry of the code, for any pass that may skip its zeros.
-        let listsCode = isSelective || config.activation == .relu
+        // Room to list every entry of the code, for the passes that may skip its zeros: 20
+        // bytes per entry, so only where training or evaluation can use it.
+        let listsCode = isSelective || skipsZeroCode
 
         code = .zeroed(codeCount)
         output = .zeroed(outputCount)
@@ -143,6 +147,19 @@ final class TrainingWorkspace {
             hasAuxiliary
             ? AuxiliaryBuffers(capacity: capacity, config: config, auxK: objective.sparsity.auxK)
             : nil
+        let listed = listsCode ? codeCount : 0
+        let floats =
+            2 * codeCount + 2 * outputCount + (objective.selection.isSelective ? codeCount : 1)
+            + scratchCount + (config.subtractsDecoderBias ? outputCount : 0)
+            + (hasAuxiliary ? codeCount : 0) + max(listed, 1) + h
+        // Listings: an Int offset per row or latent, and an Int32 index and a Float per entry.
+        let listings = 8 * (capacity + 1) + 8 * listed + 8 * (2 * h + 1) + 8 * listed
+        let auxiliaryBytes =
+            hasAuxiliary
+            ? 20 * capacity * objective.sparsity.auxK + 8 * (capacity + 2 * h + 1)
+                + 4 * outputCount + 16 * h
+            : 0
+        allocatedBytes = 4 * floats + listings + auxiliaryBytes
     }
 
     deinit {
@@ -259,6 +276,7 @@ final class TrainingWorkspace {
         _ = encode(x: x, rows: rows, p: p, selection: selection, isTraining: false)
         let skipsZeros = selection.isSelective || config.activation == .relu
         let isSparse = skipsZeros && kept.capacity >= rows * hidden && indexNonZero(rows: rows)
+        tookSparseProducts = isSparse
         decodeLogits(rows: rows, p: p, isSparse: isSparse)
         let (reconstruction, squaredError) = objective.reconstruction.lossAndGradient(
             logits: output, target: x, rows: rows, width: d,

@@ -371,14 +371,32 @@ extension JobSpec {
     }
 
     /// Bytes the trainer needs for `rows` training rows of `inputWidth` values: batch buffers
-    /// (about three copies of the batch's inputs and codes) and, per parameter, the weight,
-    /// its gradient, two optimiser moments and a checkpoint copy. Computed in floating point so
-    /// absurd sizes cannot overflow.
+    /// and, per parameter, the weight, its gradient, two optimiser moments and a checkpoint
+    /// copy. The batch holds three copies of its inputs (four with `subtract_decoder_bias`)
+    /// and, per code entry, the code and its gradient (8 bytes), the selection's mask and
+    /// scratch for top-k (8), the listing of the code that lets the products skip its zeros
+    /// for top-k and for ReLU under L1 or no penalty (20), and for AuxK the pre-activations
+    /// (4), its own listing of `k_aux` entries per row and a residual per input; and a few
+    /// offsets and counters per latent. Computed in floating point so absurd sizes cannot
+    /// overflow.
     package func estimatedTrainingBytes(inputWidth: Int, rows: Int) -> Double {
         let batch = Double(min(options.batchSize, max(rows, 1)))
         let (input, hidden) = (Double(inputWidth), Double(hiddenSize))
         let parameters = 2 * input * hidden + input + hidden
-        return 4 * batch * (3 * input + 3 * hidden) + 20 * parameters
+        let sparsity = options.sparsity
+        let skipsZeros = activation == .relu && (sparsity.kind == .l1 || sparsity.kind == .none)
+        var perCodeEntry = 8.0
+        if sparsity.isKSparse { perCodeEntry += 8 }
+        if sparsity.isKSparse || skipsZeros { perCodeEntry += 20 }
+        // The batch, the reconstruction and its gradient; the centred batch with b_dec.
+        var perRow = (subtractsDecoderBias ? 16 : 12) * input
+        if sparsity.hasAuxiliaryLoss {
+            perCodeEntry += 4
+            perRow += 20 * Double(sparsity.auxK) + 4 * input
+        }
+        // Per latent: offsets, counters and column scratch, whatever the batch.
+        let perLatent = sparsity.hasAuxiliaryLoss ? 72.0 : 32.0
+        return batch * (perRow + perCodeEntry * hidden) + perLatent * hidden + 1024 + 20 * parameters
     }
 
     /// Throws `job_too_large` (422) when the estimate exceeds `limit` bytes.
