@@ -11,7 +11,8 @@ package enum JSONValue: Sendable, Equatable {
     case object([String: JSONValue])
 
     /// Parses a request body, or the JSON text `source` names in messages ("the config file").
-    /// Throws `ServiceError.malformedJSON` with the parser's position.
+    /// Throws `ServiceError.malformedJSON` with the parser's position, and `invalid_field`
+    /// naming a field an object gives twice.
     package static func parse(_ bytes: [UInt8], source: String = "the request body") throws -> JSONValue {
         guard !bytes.isEmpty else {
             throw ServiceError.malformedJSON("\(source) is empty; a JSON object was expected")
@@ -22,6 +23,10 @@ package enum JSONValue: Sendable, Equatable {
         } catch let error as NSError {
             let detail = error.userInfo["NSDebugDescription"] as? String ?? "not valid JSON"
             throw ServiceError.malformedJSON("\(source) is not valid JSON: \(Self.plainDetail(detail))")
+        }
+        if let repeated = Self.firstRepeatedField(in: bytes) {
+            throw ServiceError.invalidField(
+                path: repeated, message: "is given more than once in its object; give each field once")
         }
         return JSONValue(foundation: object)
     }

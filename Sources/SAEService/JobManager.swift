@@ -330,9 +330,12 @@ package final class JobManager: @unchecked Sendable {
                     onBatch: { [self] done, total in reportBatch(id, done: done, total: total) })
                 guard let record else { break }
                 // The record is stored before the checkpoint: after a crash between the two,
-                // the job resumes one epoch early and re-runs it to the same record.
-                update(id) { $0.record(record) }
-                metrics.observeEpoch(record)
+                // the job resumes one epoch early and re-runs it to the same record, which is
+                // then already stored and streamed, so it is not stored or sent again.
+                if (try? job(id: id))?.history.count ?? 0 < record.epoch {
+                    update(id) { $0.record(record) }
+                    metrics.observeEpoch(record)
+                }
                 saveCheckpoint(of: trainer, forJob: id, logger: log)
                 log.info("epoch finished", Self.figures(record))
             }
@@ -347,7 +350,8 @@ package final class JobManager: @unchecked Sendable {
     }
 
     /// Builds the job's trainer: from its checkpoint when one matches the stored history,
-    /// otherwise from the seed. The history is cut back to the epoch training resumes after.
+    /// otherwise from the seed. Resuming keeps the records of any epochs after the checkpoint
+    /// (their re-run gives the same figures); starting from the seed clears the history.
     private func prepare(_ id: String) throws -> (Trainer, JobSpec) {
         let job = try job(id: id)
         let spec = try JobSpec.parse(job.spec)
@@ -361,7 +365,6 @@ package final class JobManager: @unchecked Sendable {
         try spec.checkMemory(inputWidth: training.width, rows: training.rows, limit: maxTrainingMemoryBytes)
         if !job.history.isEmpty, let trainer = resumedTrainer(id, spec: spec, training: training,
                                                                validation: validation, recorded: job.history.count) {
-            update(id) { $0.rewind(toEpoch: trainer.epochsCompleted) }
             logger.info("job resumed", ["job.id": id, "job.epoch": "\(trainer.epochsCompleted)"])
             return (trainer, spec)
         }

@@ -17,9 +17,12 @@ package enum MatrixJSON {
         package var fields: [String: JSONValue]
     }
 
+    /// What a value sent for a float32 must be; messages add what was sent.
+    package static let finiteRule = "must be a finite float32 (magnitude at most 3.4e38)"
+
     /// Parses `bytes` as a JSON object whose `field` holds at most `maxRows` rows of `width`
     /// numbers. Throws `ServiceError` naming the first fault: `inputs[3]: expected 784 values,
-    /// got 783`, `inputs[0][5]: must be finite`, malformed JSON with its byte offset.
+    /// got 783`, `inputs[0][5]: must be a finite float32`, malformed JSON with its byte offset.
     package static func parse(_ bytes: [UInt8], field: String, width: Int, maxRows: Int) throws -> Body {
         try bytes.withUnsafeBufferPointer { buffer in
             var parser = Parser(bytes: buffer, field: field, width: width, maxRows: maxRows)
@@ -116,6 +119,7 @@ extension MatrixJSON {
             try expect(UInt8(ascii: "{"), "a JSON object")
             var matrix: (rows: Int, values: [Float])?
             var fields: [String: JSONValue] = [:]
+            var keys = Set<String>()
             skipSpace()
             if peek() == UInt8(ascii: "}") {
                 index += 1
@@ -123,6 +127,10 @@ extension MatrixJSON {
                 while true {
                     skipSpace()
                     let key = try parseString()
+                    guard keys.insert(key).inserted else {
+                        throw ServiceError.invalidField(
+                            path: key, message: "is given more than once in its object; give each field once")
+                    }
                     skipSpace()
                     try expect(UInt8(ascii: ":"), "':' after a key")
                     skipSpace()
@@ -203,10 +211,13 @@ extension MatrixJSON {
                             throw ServiceError.invalidField(
                                 path: "\(field)[\(row)][\(count)]", message: "must be a number, got \(value.typeName)")
                         }
+                        let start = index
                         let number = try parsePlainNumber() ?? parseNumber()
                         guard number.isFinite else {
+                            // Quoted as sent: 1e300 becomes inf only as a float32.
+                            let text = String(decoding: bytes[start..<index], as: UTF8.self)
                             throw ServiceError.invalidField(
-                                path: "\(field)[\(row)][\(count)]", message: "must be finite (a float32), got \(number)")
+                                path: "\(field)[\(row)][\(count)]", message: "\(MatrixJSON.finiteRule), got \(text)")
                         }
                         if count < width { values[rowStart + count] = number }
                         count += 1

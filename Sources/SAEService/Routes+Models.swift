@@ -256,7 +256,7 @@ extension Routes {
                         path: valuePath, message: "must be a number, got \(values[position].typeName)")
                 }
                 guard Float(value).isFinite else {
-                    throw ServiceError.invalidField(path: valuePath, message: "must be finite, got \(value)")
+                    throw ServiceError.invalidField(path: valuePath, message: "\(MatrixJSON.finiteRule), got \(value)")
                 }
                 dense[Int(number)] = values[position]
             }

@@ -297,7 +297,8 @@ struct Routes: Sendable {
                 }
                 let float = Float(number)
                 guard float.isFinite else {
-                    throw ServiceError.invalidField(path: "\(field)[\(index)][\(column)]", message: "must be finite, got \(number)")
+                    throw ServiceError.invalidField(
+                        path: "\(field)[\(index)][\(column)]", message: "\(MatrixJSON.finiteRule), got \(number)")
                 }
                 buffer[index * width + column] = float
             }

@@ -146,7 +146,8 @@ struct CrashInjectionTests {
 
     /// Killed after writing the third checkpoint's bytes but before renaming them into place:
     /// the second checkpoint is intact, the store holds three epochs, and the restarted job
-    /// resumes from epoch 2, re-runs epoch 3 and ends with the reference weights.
+    /// resumes from epoch 2, re-runs epoch 3 without storing or sending it again, and ends
+    /// with the reference weights and one record per epoch.
     @Test func crashWhileWritingACheckpointKeepsThePreviousOne() throws {
         #expect(FileManager.default.isExecutableFile(atPath: KillAndResumeTests.daemonPath), "build saed first")
         let reference = try Self.reference()
@@ -168,8 +169,10 @@ struct CrashInjectionTests {
         let (job, states, firstEpochs) = try Self.runToTheEnd(directory, jobID: id)
         #expect(job["state"] as? String == "succeeded", "\(job["error"] ?? "")")
         #expect(states == ["queued", "running", "queued", "running", "succeeded"])
-        #expect(firstEpochs == [1, 3], "the second run resumes from the second checkpoint")
+        #expect(firstEpochs == [1, 4], "epoch 3, re-run from the second checkpoint, is not sent twice")
         #expect(Self.losses(job) == reference.losses)
+        let epochs = (job["history"] as? [[String: Any]] ?? []).compactMap { $0["epoch"] as? Int }
+        #expect(epochs == Array(1...reference.losses.count))
         let modelID = try #require(job["model_id"] as? String)
         Self.expectBitIdentical(try Autoencoder.load(from: URL(fileURLWithPath: "\(directory)/models/\(modelID)")).model,
                                 reference.model, "the resumed job's model")
