@@ -16,9 +16,9 @@ package enum BLAS {
     /// Computes `C = alpha · op(A) · op(B) + beta · C` with OpenBLAS.
     ///
     /// From ``splitMinimum`` multiply-adds the product is cut in two parts of `C` computed on
-    /// two cores, unless ``threadCount`` is above two. With `beta == 0`, `C` is write-only and may hold garbage (even NaN) on entry.
-    /// Allocates nothing, but for a one-time check of each one-row shape. Sizes must be
-    /// non-negative and fit in `Int32`.
+    /// two cores, unless ``threadCount`` is above two. With `beta == 0`, `C` is write-only and
+    /// may hold garbage (even NaN) on entry. Allocates nothing, but for a one-time check of each
+    /// one-row shape. Sizes must be non-negative and fit in `Int32`.
     package static func gemm(
         transposeA: Bool,
         transposeB: Bool,
@@ -54,6 +54,9 @@ package enum BLAS {
         precondition(m >= 0 && n >= 0 && k >= 0, "negative gemm size \(m)×\(n)×\(k)")
         precondition(max(m, n, k) <= Int(Int32.max), "gemm size \(m)×\(n)×\(k) overflows Int32")
         if m == 0 || n == 0 { return }
+        // Read before any OpenBLAS call: its first read sets OpenBLAS's own threading.
+        let threadCount = Self.threads.load(ordering: .relaxed)
+        let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
         // One row: the same floats without sgemm's packing of B (see `addOneRowProduct`).
         if m == 1 && !transposeA && !transposeB && alpha == 1 && beta == 1
             && Self.addOneRowProduct(k: k, n: n, a: a, b: b, c: c)
@@ -62,14 +65,12 @@ package enum BLAS {
         }
         // Up to two threads the cut depends on the sizes alone, so the floats do not depend on
         // the thread count.
-        guard Self.threads.load(ordering: .relaxed) <= 2,
-            Double(m) * Double(n) * Double(k) >= Self.splitMinimum,
+        guard threadCount <= 2, Double(m) * Double(n) * Double(k) >= Self.splitMinimum,
             max(m, n) >= 2 * Self.splitAlignment
         else {
             Self.sgemm(
                 transposeA: transposeA, transposeB: transposeB, m: m, n: n, k: k, alpha: alpha,
-                a: a, lda: transposeA ? m : k, b: b, ldb: transposeB ? k : n, beta: beta, c: c,
-                ldc: n)
+                a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: n)
             return
         }
         // Two parts of C, one per core: this saves the hand-offs OpenBLAS's threads make per
@@ -81,7 +82,6 @@ package enum BLAS {
                 of: part, in: 2, covering: isSplittingRows ? m : n, alignment: Self.splitAlignment)
             guard !range.isEmpty else { return }
             let first = range.lowerBound
-            let (lda, ldb) = (transposeA ? m : k, transposeB ? k : n)
             // Each part in the caller's floating-point mode, whichever thread runs it.
             withSubnormals(flushed: isFlushing) {
                 if isSplittingRows {
@@ -134,7 +134,6 @@ package enum BLAS {
         c: UnsafeMutablePointer<Float>,
         ldc: Int
     ) {
-        _ = threads.load(ordering: .relaxed)  // OpenBLAS's threading is set from here on
         cblas_sgemm(
             CblasRowMajor,
             transposeA ? CblasTrans : CblasNoTrans,

@@ -410,34 +410,31 @@ extension TrainingWorkspace {
         let hidden = config.hiddenSize
         let activation = config.activation
         let sparsity = objective.sparsity
+        let l1Weight: Float? =
+            sparsity.kind == .l1 ? (sparsity.reduction == .sum ? beta : beta / Float(rows)) : nil
         if isSparse {
             // Dropped latents and zeros have no entry at all. Only a ReLU code skipped by its
             // zeros can carry a penalty, L1, whose gradient w·sign(h) is added before the slope
             // as in the dense pass.
-            let weight: Float? =
-                sparsity.kind == .l1 ? (sparsity.reduction == .sum ? beta : beta / Float(rows)) : nil
             var absoluteSum = 0.0
             for e in 0..<keptByLatent.count {
                 let h = keptByLatent.values[e]
                 var dz = keptGradients[e]
-                if let weight {
-                    dz += weight * (h > 0 ? 1 : h < 0 ? -1 : 0)
+                if let l1Weight {
+                    dz += l1Weight * (h > 0 ? 1 : h < 0 ? -1 : 0)
                     absoluteSum += Double(abs(h))
                 }
                 keptGradients[e] = dz * activation.slope(atOutput: h)
             }
-            return weight.map { Double($0) * absoluteSum } ?? 0
+            return l1Weight.map { Double($0) * absoluteSum } ?? 0
         }
-        var l1Weight: Float?
         var penalty = 0.0
         switch sparsity.kind {
-        case .l1:
-            l1Weight = sparsity.reduction == .sum ? beta : beta / Float(rows)
         case .kl:
             penalty = sparsity.penaltyAndGradient(
                 beta: beta, code: code, rows: rows, hiddenSize: hidden, gradient: dCode,
                 columnScratch: scratch)
-        case .none, .topk, .batchtopk:
+        case .none, .l1, .topk, .batchtopk:
             break
         }
         let pass = CodeGradientPass(

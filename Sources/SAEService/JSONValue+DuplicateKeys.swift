@@ -14,6 +14,13 @@ extension JSONValue {
     }
 }
 
+extension ServiceError {
+    /// 400 `invalid_field` for a field that an object gives twice.
+    static func repeatedField(_ path: String) -> ServiceError {
+        .invalidField(path: path, message: "is given more than once in its object; give each field once")
+    }
+}
+
 /// A recursive walk over JSON text that is known to be valid, tracking each object's keys.
 private struct RepeatedFieldScanner {
     let bytes: [UInt8]

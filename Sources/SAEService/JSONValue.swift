@@ -24,10 +24,7 @@ package enum JSONValue: Sendable, Equatable {
             let detail = error.userInfo["NSDebugDescription"] as? String ?? "not valid JSON"
             throw ServiceError.malformedJSON("\(source) is not valid JSON: \(Self.plainDetail(detail))")
         }
-        if let repeated = Self.firstRepeatedField(in: bytes) {
-            throw ServiceError.invalidField(
-                path: repeated, message: "is given more than once in its object; give each field once")
-        }
+        if let repeated = Self.firstRepeatedField(in: bytes) { throw ServiceError.repeatedField(repeated) }
         return JSONValue(foundation: object)
     }
 

@@ -127,10 +127,7 @@ extension MatrixJSON {
                 while true {
                     skipSpace()
                     let key = try parseString()
-                    guard keys.insert(key).inserted else {
-                        throw ServiceError.invalidField(
-                            path: key, message: "is given more than once in its object; give each field once")
-                    }
+                    guard keys.insert(key).inserted else { throw ServiceError.repeatedField(key) }
                     skipSpace()
                     try expect(UInt8(ascii: ":"), "':' after a key")
                     skipSpace()
@@ -620,19 +617,7 @@ struct DecimalScan {
     /// 10^`power` for `power` in 0...10, each exact in a float (5^10 < 2^24).
     @inline(__always)
     static func floatPowerOfTen(_ power: Int) -> Float {
-        switch power {
-        case 0: 1
-        case 1: 1e1
-        case 2: 1e2
-        case 3: 1e3
-        case 4: 1e4
-        case 5: 1e5
-        case 6: 1e6
-        case 7: 1e7
-        case 8: 1e8
-        case 9: 1e9
-        default: 1e10
-        }
+        Float(powerOfTen(UInt(min(power, 10))))
     }
 
     /// 10^`power` for `power` in 0...22, each exact in a double.
